@@ -1,0 +1,146 @@
+"""Kernel padding (KP): make every odd kernel applied with an even stride even-sized.
+
+A k x k convolution with stride 2 becomes (k+1) x (k+1), its weights zero-padded at the bottom and
+right, with the same stride and padding. On inputs where (H + 2p - k) is odd (every even feature
+map for the usual k = 2p + 1) it computes exactly the same function; elsewhere the output shape
+would change, so the padded layers refuse such inputs with a clear error.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+Init = str
+
+
+def _is_odd_even(kernel: tuple[int, ...], stride: tuple[int, ...]) -> bool:
+    return any(k % 2 == 1 and s % 2 == 0 for k, s in zip(kernel, stride))
+
+
+def _check_exact(name: str, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
+                 padding: tuple[int, int]) -> None:
+    for a, axis in enumerate(("height", "width")):
+        span = size[a] + 2 * padding[a] - kernel[a]
+        if span % stride[a] == 0:
+            raise ValueError(
+                f"kernel padding cannot be exact at '{name}': its input {axis} is {size[a]}, and with kernel "
+                f"{kernel[a]}, padding {padding[a]} and stride {stride[a]} the padded kernel would drop the last "
+                f"output row/column. Use input sizes that keep every stride-2 feature map even "
+                f"(e.g. 32 x an odd number: 96, 160, 224)")
+
+
+class PaddedConv2d(nn.Conv2d):
+    """A Conv2d whose kernel was padded from ``original_kernel_size``; checks exactness on every call."""
+
+    original_kernel_size: tuple[int, int]
+    layer_name: str = ""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        _check_exact(self.layer_name, tuple(x.shape[-2:]), self.original_kernel_size, self.stride, self.padding)
+        return super().forward(x)
+
+
+class PaddedMaxPool2d(nn.MaxPool2d):
+    """The paper's even max-pool (3x3 stride 2 -> 4x4 stride 2); checks that the output shape is kept."""
+
+    original_kernel_size: tuple[int, int]
+    layer_name: str = ""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k, s, p = self.original_kernel_size, nn.modules.utils._pair(self.stride), nn.modules.utils._pair(self.padding)
+        _check_exact(self.layer_name, tuple(x.shape[-2:]), k, s, p)
+        return super().forward(x)
+
+
+@dataclass(frozen=True)
+class OddStrideLayer:
+    """A layer whose odd kernel is applied with an even stride."""
+
+    name: str
+    kind: str  # "conv" or "maxpool"
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+
+
+def find_odd_stride_layers(model: nn.Module) -> list[OddStrideLayer]:
+    """Every convolution and max-pool of ``model`` with an odd kernel and an even stride."""
+    found = []
+    for name, m in model.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
+            k, s = nn.modules.utils._pair(m.kernel_size), nn.modules.utils._pair(m.stride or m.kernel_size)
+            if _is_odd_even(k, s):
+                found.append(OddStrideLayer(name, "conv" if isinstance(m, nn.Conv2d) else "maxpool", k, s))
+    return found
+
+
+def _padded_conv(name: str, conv: nn.Conv2d, init: Init) -> PaddedConv2d:
+    k, s = conv.kernel_size, conv.stride
+    new_k = tuple(kk + 1 if kk % 2 == 1 and ss % 2 == 0 else kk for kk, ss in zip(k, s))
+    if conv.dilation != (1, 1):
+        raise ValueError(f"kernel padding of a dilated convolution ('{name}') is not defined")
+    if isinstance(conv.padding, str):
+        raise ValueError(f"kernel padding needs numeric padding; '{name}' has padding={conv.padding!r}")
+    new = PaddedConv2d(conv.in_channels, conv.out_channels, new_k, s, conv.padding, 1, conv.groups,
+                       conv.bias is not None, conv.padding_mode, device=conv.weight.device, dtype=conv.weight.dtype)
+    new.original_kernel_size = k
+    new.layer_name = name
+    with torch.no_grad():
+        if init == "zeros":
+            new.weight.zero_()
+            new.weight[:, :, : k[0], : k[1]] = conv.weight
+            if conv.bias is not None:
+                new.bias.copy_(conv.bias)
+        else:  # freshly initialised even kernel, as torchvision initialises ResNets
+            nn.init.kaiming_normal_(new.weight, mode="fan_out", nonlinearity="relu")
+            if new.bias is not None:
+                nn.init.zeros_(new.bias)
+    return new
+
+
+def _padded_pool(name: str, pool: nn.MaxPool2d) -> PaddedMaxPool2d:
+    k, s = nn.modules.utils._pair(pool.kernel_size), nn.modules.utils._pair(pool.stride or pool.kernel_size)
+    new_k = tuple(kk + 1 if kk % 2 == 1 and ss % 2 == 0 else kk for kk, ss in zip(k, s))
+    new = PaddedMaxPool2d(new_k, s, pool.padding, pool.dilation, ceil_mode=pool.ceil_mode)
+    new.original_kernel_size = k
+    new.layer_name = name
+    return new
+
+
+def kernel_pad(model: nn.Module, pools: bool = True, init: Init = "zeros",
+               input_size: int | tuple[int, int] | None = None) -> nn.Module:
+    """A copy of ``model`` in which every odd kernel with an even stride is made even (k -> k+1).
+
+    ``init="zeros"``: pretrained weights are zero-padded at the bottom and right, so with
+    ``pools=False`` the model computes exactly the same function. ``init="random"``: the padded
+    convolutions are freshly initialised (the paper's from-scratch variant). ``pools=True`` also
+    turns odd max-pools with even stride into even ones (3x3 -> 4x4), which changes the function.
+    With ``input_size`` the copy is checked once on a dummy input of that size.
+    """
+    if init not in ("zeros", "random"):
+        raise ValueError(f"init must be 'zeros' or 'random'; got {init!r}")
+    new = copy.deepcopy(model)
+    for layer in find_odd_stride_layers(new):
+        parent, _, leaf = layer.name.rpartition(".")
+        owner = new.get_submodule(parent) if parent else new
+        old = getattr(owner, leaf)
+        if layer.kind == "conv":
+            setattr(owner, leaf, _padded_conv(layer.name, old, init))
+        elif pools:
+            setattr(owner, leaf, _padded_pool(layer.name, old))
+    if input_size is not None:
+        hw = (input_size, input_size) if isinstance(input_size, int) else input_size
+        conv = next((m for m in new.modules() if isinstance(m, nn.Conv2d)), None)
+        channels = conv.in_channels if conv is not None else 3
+        was = new.training
+        new.eval()
+        with torch.no_grad():
+            new(torch.zeros(1, channels, *hw, device=next(new.parameters()).device))
+        new.train(was)
+    return new
+
+
+__all__ = ["kernel_pad", "find_odd_stride_layers", "OddStrideLayer", "PaddedConv2d", "PaddedMaxPool2d", "F"]
