@@ -109,7 +109,9 @@ def effective_rf(model: nn.Module, images: Any, target: str = "layer4", position
     Images of one batch are independent in eval mode, so one backward pass of the summed objective
     gives every image's own gradient; parameters get no gradients.
     """
-    device = torch.device(device) if device is not None else next(model.parameters()).device
+    param = next(model.parameters())
+    device = torch.device(device) if device is not None else param.device
+    dtype = param.dtype if param.is_floating_point() else torch.float32
     module = _resolve_target(model, target)
     was_training = model.training
     flags = [p.requires_grad for p in model.parameters()]
@@ -123,7 +125,7 @@ def effective_rf(model: nn.Module, images: Any, target: str = "layer4", position
     try:
         for x, y in tqdm(_batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False):
             _check_images(x, model)
-            x = x.to(device=device, dtype=torch.float32).contiguous(memory_format=fmt).requires_grad_(True)
+            x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
             try:
                 objective = _objective(model, module, x, y, position, target)
             except RuntimeError as exc:

@@ -135,12 +135,17 @@ def run_census(config: Config, device: str = "cpu", progress: bool = True) -> di
             continue
         row.update(trf=trf.size if isinstance(trf.size, int) else max(trf.size), trf_stride=trf.stride, status="analysed")
         R = structural_erf(model, size, target="output", dtype=torch.float32)
-        K = structural_erf(kernel_pad(model), size, target="output", dtype=torch.float32)
-        for tag, M in (("", R), ("kp_", K)):
+        maps = {"": R}
+        try:
+            maps["kp_"] = structural_erf(kernel_pad(model), size, target="output", dtype=torch.float32)
+        except ValueError as exc:  # odd feature maps at a stride-2 layer: KP would change shapes
+            row["kp_note"] = str(exc).split(". Use")[0]
+        for tag, M in maps.items():
             l1, l2 = imbalance_indices(M)
             row.update({f"{tag}L1": l1, f"{tag}L2": l2, f"{tag}lattice": lattice_ratio(M)})
         arrays[f"{name}/structural"] = compact(R)
-        arrays[f"{name}/structural_kp"] = compact(K)
+        if "kp_" in maps:
+            arrays[f"{name}/structural_kp"] = compact(maps["kp_"])
         rows.append(row)
         del model
     return {"census": pd.DataFrame(rows), **arrays}
@@ -315,7 +320,9 @@ def run_micro_object(config: Config, device: str = "cpu", progress: bool = True)
 def micro_object_splits(config: Config, seed: int) -> dict[str, Any]:
     if config["data"] == "embedded":
         return D.micro_object(config["n_train"], config["n_test"], config["size"], config["box"], seed=seed)
-    raise NotImplementedError("paper-scale micro-object templates: use data='embedded' or see README (Caltech-101 templates)")
+    if config["data"] != "caltech101":
+        raise ValueError(f"micro-object templates come from 'embedded' or 'caltech101'; got {config['data']!r}")
+    return D.paper_micro_object(data_root(config), config["size"], config["box"], seed=seed)
 
 
 @register("kp_exact", "04_kernel_padding", "Kernel padding with zero-padded kernels leaves outputs unchanged (float64)",

@@ -143,4 +143,18 @@ def kernel_pad(model: nn.Module, pools: bool = True, init: Init = "zeros",
     return new
 
 
-__all__ = ["kernel_pad", "find_odd_stride_layers", "OddStrideLayer", "PaddedConv2d", "PaddedMaxPool2d", "F"]
+__all__ = ["kernel_pad", "find_odd_stride_layers", "OddStrideLayer", "PaddedConv2d", "PaddedMaxPool2d", "window_coverage", "F"]
+
+
+def window_coverage(length: int, kernel: int, stride: int, padding: int = 0) -> "np.ndarray":
+    """How many windows of a 1-D ``kernel``/``stride``/``padding`` layer cover each of ``length``
+    input positions (the paper's Fig. 2). The 2-D count is the outer product of two 1-D counts."""
+    import numpy as np
+
+    if min(length, kernel, stride) < 1 or padding < 0:
+        raise ValueError("length, kernel and stride must be positive and padding non-negative")
+    counts = np.zeros(length + 2 * padding, dtype=int)
+    n_out = (length + 2 * padding - kernel) // stride + 1
+    for i in range(n_out):
+        counts[i * stride:i * stride + kernel] += 1
+    return counts[padding:padding + length]

@@ -1,0 +1,171 @@
+"""Figures: colour-blind-safe palettes (Okabe-Ito; viridis/cividis maps), labelled, with a footer
+saying which scale and data produced them."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+METHOD_COLOURS = {"vanilla": "#0072B2", "kp": "#D55E00", "noise": "#009E73", "blurpool": "#CC79A7"}
+METHOD_LABELS = {"vanilla": "vanilla", "kp": "kernel padding", "noise": "Gaussian noise", "blurpool": "anti-aliasing (BlurPool)"}
+ERF_CMAP = "viridis"
+
+plt.rcParams.update({"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10})
+
+
+def footer(fig: plt.Figure, text: str) -> plt.Figure:
+    """Stamp the provenance line (scale, data, device) under a figure."""
+    fig.text(0.01, -0.02, text, fontsize=7.5, color="#555555", ha="left", va="top")
+    return fig
+
+
+def erf_image(ax: plt.Axes, R: np.ndarray, title: str = "", zoom: int | None = None, vmax: float | None = None) -> None:
+    """Show an ERF map (optionally its central ``zoom`` x ``zoom`` pixels) normalised to its peak."""
+    R = np.asarray(R, dtype=np.float64)
+    if zoom is not None:
+        h, w = R.shape
+        R = R[h // 2 - zoom // 2:h // 2 + zoom // 2, w // 2 - zoom // 2:w // 2 + zoom // 2]
+    peak = R.max() if R.max() > 0 else 1.0
+    ax.imshow(R / peak, cmap=ERF_CMAP, vmin=0, vmax=vmax or 1.0, interpolation="nearest")
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def erf_grid(maps: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str], col_labels: Sequence[str],
+             zoom: int | None | Sequence[int | None] = None, size: float = 1.9) -> plt.Figure:
+    """Small multiples of ERF maps, one colour scale (each map divided by its peak); ``zoom`` shows
+    the central pixels only (one value, or one per row)."""
+    nr, nc = len(maps), len(maps[0])
+    zooms = list(zoom) if isinstance(zoom, (list, tuple)) else [zoom] * nr
+    fig, axes = plt.subplots(nr, nc, figsize=(size * nc, size * nr), squeeze=False)
+    for i in range(nr):
+        for j in range(nc):
+            erf_image(axes[i][j], maps[i][j], col_labels[j] if i == 0 else "", zooms[i])
+        axes[i][0].set_ylabel(row_labels[i], fontsize=9)
+    im = axes[0][0].images[0]
+    fig.colorbar(im, ax=axes, shrink=0.6, label="ERF / peak")
+    return fig
+
+
+def erf_pair_figure(before: np.ndarray, after: np.ndarray, title: str, zoom: int = 32) -> plt.Figure:
+    fig, axes = plt.subplots(1, 4, figsize=(11, 3))
+    erf_image(axes[0], before, "before KP")
+    erf_image(axes[1], before, f"before KP, central {zoom} px", zoom)
+    erf_image(axes[2], after, "after KP")
+    erf_image(axes[3], after, f"after KP, central {zoom} px", zoom)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def labelled_scatter(x: Sequence[float], y: Sequence[float], labels: Sequence[str], xlabel: str, ylabel: str,
+                     title: str, groups: Sequence[str] | None = None, ax: plt.Axes | None = None) -> plt.Figure:
+    """Scatter with a text label per point; colour (and marker) by group where given."""
+    fig = ax.figure if ax is not None else plt.figure(figsize=(6.4, 4.2))
+    ax = ax or fig.add_subplot(111)
+    groups = list(groups) if groups is not None else ["all"] * len(x)
+    uniq = list(dict.fromkeys(groups))
+    markers = "osD^v<>pPX*h"
+    for k, g in enumerate(uniq):
+        idx = [i for i, gi in enumerate(groups) if gi == g]
+        ax.scatter([x[i] for i in idx], [y[i] for i in idx], color=OKABE_ITO[k % len(OKABE_ITO)],
+                   marker=markers[(k // len(OKABE_ITO)) % len(markers)], label=g if len(uniq) > 1 else None, s=36, zorder=3)
+    for xi, yi, lab in zip(x, y, labels):
+        if lab:
+            ax.annotate(lab, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=7.5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    if len(uniq) > 1:
+        ax.legend(fontsize=7.5, ncol=2, frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
+    return fig
+
+
+def sigma_depth_figure(sig: "pd.DataFrame", trf: "pd.DataFrame") -> plt.Figure:  # noqa: F821
+    """ERF sigma (structural, weighted, paper) and TRF against depth for the plain ResNets."""
+    plain = sig[sig["model"].str.fullmatch(r"resnet\d+")]
+    fig, ax = plt.subplots(figsize=(6.6, 4.2))
+    weighted = [c for c in plain.columns if c in ("random_init", "imagenet")]
+    styles = [("structural", "structural ERF (no weights)", OKABE_ITO[2], "s")]
+    styles += [(w, f"{w.replace('_', '-')} ERF (ours)", OKABE_ITO[0], "o") for w in weighted]
+    styles += [("paper σ (Table 1)", "ImageNet ERF (paper, Table 1)", OKABE_ITO[1], "D")]
+    for col, lab, colour, marker in styles:
+        ax.plot(plain["depth"], plain[col], marker=marker, color=colour, label=lab)
+    d = np.linspace(18, 152, 50)
+    base = plain[plain["model"] == "resnet18"]["structural"].iloc[0]
+    ax.plot(d, base * np.sqrt(d / 18), ls=":", color="#555555", label="σ ∝ √depth (Luo et al.)")
+    ax.set_xlabel("depth (weighted layers)")
+    ax.set_ylabel("ERF σ (px, mean of x and y)")
+    ax2 = ax.twinx()
+    t = trf[trf["model"].isin(plain["model"])].sort_values("depth")
+    ax2.plot(t["depth"], t["trf"], ls="--", color=OKABE_ITO[3], marker="^", label="theoretical RF (right axis)")
+    ax2.set_ylabel("theoretical RF (px)", color=OKABE_ITO[3])
+    ax2.spines["right"].set_visible(True)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize=7.5, frameon=False, loc="upper left")
+    ax.set_title("ERF size vs depth (ResNet-18/34/50/101/152)", fontsize=10)
+    return fig
+
+
+def coverage_figure(length: int = 16) -> plt.Figure:
+    """The paper's Fig. 2: how often each input position is covered by stride-2 windows."""
+    from .kernel_padding import window_coverage
+
+    cases = [(3, 1, "3x3, stride 2 (odd)"), (4, 1, "4x4, stride 2 (KP)"), (1, 0, "1x1, stride 2 (shortcut)"),
+             (2, 0, "2x2, stride 2 (KP)"), (7, 3, "7x7, stride 2 (stem)"), (8, 3, "8x8, stride 2 (KP)")]
+    fig, axes = plt.subplots(2, len(cases), figsize=(2.2 * len(cases), 4.6), gridspec_kw={"height_ratios": [1, 2]})
+    for j, (k, p, title) in enumerate(cases):
+        c = window_coverage(length, k, 2, p)
+        axes[0][j].bar(range(length), c, color=[OKABE_ITO[0] if v == c[length // 2] else OKABE_ITO[3] for v in c])
+        axes[0][j].set_title(title, fontsize=8.5)
+        axes[0][j].set_ylim(0, max(c.max(), 1) + 0.5)
+        axes[0][j].set_xticks([])
+        im = axes[1][j].imshow(np.outer(c, c), cmap="cividis", vmin=0, interpolation="nearest")
+        axes[1][j].set_xticks([])
+        axes[1][j].set_yticks([])
+        fig.colorbar(im, ax=axes[1][j], shrink=0.7)
+    axes[0][0].set_ylabel("windows per pixel (1-D)")
+    axes[1][0].set_ylabel("windows per pixel (2-D)")
+    return fig
+
+
+def grouped_bars(df: "pd.DataFrame", index: str, columns: Sequence[str], ylabel: str, title: str,  # noqa: F821
+                 colours: Sequence[str] | None = None) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(7.2, 3.6))
+    n = len(columns)
+    x = np.arange(len(df))
+    for k, col in enumerate(columns):
+        ax.bar(x + (k - (n - 1) / 2) * 0.8 / n, df[col], width=0.8 / n, label=col,
+               color=(colours or OKABE_ITO)[k % len(OKABE_ITO)])
+    ax.set_xticks(x)
+    ax.set_xticklabels(df[index])
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7.5, frameon=False, ncol=2)
+    return fig
+
+
+def curves(history: "pd.DataFrame", group: str, y: str = "test_acc", ylabel: str = "test accuracy",  # noqa: F821
+           title: str = "") -> plt.Figure:
+    """Mean curve per group over seeds, with a min-max band."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for k, (g, d) in enumerate(history.groupby(group)):
+        stats = d.groupby("epoch")[y].agg(["mean", "min", "max"])
+        colour = METHOD_COLOURS.get(g, OKABE_ITO[k])
+        ax.plot(stats.index, stats["mean"], color=colour, label=f"{METHOD_LABELS.get(g, g)} (mean)", marker="o", ms=3)
+        ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=0.2, label=f"{METHOD_LABELS.get(g, g)} (min-max over seeds)")
+    ax.axhline(0.9, ls=":", color="#555555", label="90%")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7.5, frameon=False)
+    ax.grid(alpha=0.3)
+    return fig

@@ -1,0 +1,101 @@
+import copy
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+from torch.utils.data import DataLoader, TensorDataset
+
+from deadpixels import effective_rf, structural_erf
+
+
+def _loop_erf(model, x, target, labels=None):
+    """The authors' way: batch size 1, .backward() with parameter gradients."""
+    model.eval()
+    acc = 0
+    for i in range(len(x)):
+        xi = x[i:i + 1].clone().requires_grad_(True)
+        feats = {}
+        if target == "output":
+            F = model(xi)[0, labels[i]]
+        else:
+            h = model.get_submodule(target).register_forward_hook(lambda m, a, o: feats.__setitem__("a", o))
+            model(xi)
+            h.remove()
+            a = feats["a"]
+            F = a[0, :, a.shape[2] // 2, a.shape[3] // 2].mean()
+        model.zero_grad()
+        F.backward()
+        acc = acc + np.maximum(xi.grad.mean(1)[0].double().numpy(), 0)
+    return acc / len(x)
+
+
+@pytest.fixture(scope="module")
+def model():
+    torch.manual_seed(0)
+    m = torchvision.models.resnet18(num_classes=5).double()
+    for mod in m.modules():
+        if isinstance(mod, torch.nn.BatchNorm2d):
+            mod.running_mean.normal_(0, 0.1)
+            mod.running_var.uniform_(0.5, 2)
+    return m.eval()
+
+
+@pytest.mark.parametrize("target", ["layer3", "layer4", "output"])
+def test_batched_equals_per_image_definition(model, target):
+    x = torch.randn(5, 3, 64, 64, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    labels = torch.tensor([0, 1, 2, 3, 4])
+    R = effective_rf(model, x, target=target, labels=labels, batch_size=3, progress=False)
+    ref = _loop_erf(model, x, target, labels)
+    assert R.shape == (64, 64) and R.max() > 0
+    np.testing.assert_allclose(R, ref, rtol=1e-9, atol=1e-12 * ref.max())
+
+
+def test_parameters_get_no_gradients_and_flags_are_restored(model):
+    m = copy.deepcopy(model).float()
+    x = torch.randn(2, 3, 64, 64)
+    effective_rf(m, x, progress=False)
+    assert all(p.grad is None for p in m.parameters())
+    assert all(p.requires_grad for p in m.parameters())
+
+
+def test_dataloader_and_iterables(model):
+    m = copy.deepcopy(model).float()
+    x = torch.randn(4, 3, 64, 64)
+    y = torch.tensor([0, 1, 2, 3])
+    a = effective_rf(m, x, target="output", labels=y, progress=False)
+    b = effective_rf(m, DataLoader(TensorDataset(x, y), batch_size=2), target="output", progress=False)
+    c = effective_rf(m, [x[:1], x[1:]], target="layer4", progress=False)
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+    assert c.shape == (64, 64)
+
+
+def test_bad_inputs_are_clear_errors(model):
+    m = copy.deepcopy(model).float()
+    with pytest.raises(ValueError, match="labels"):
+        effective_rf(m, torch.randn(2, 3, 64, 64), target="output", progress=False)
+    with pytest.raises(ValueError, match="unknown target layer 'layer7'.*layer4"):
+        effective_rf(m, torch.randn(2, 3, 64, 64), target="layer7", progress=False)
+    with pytest.raises(ValueError, match="4-D"):
+        effective_rf(m, [torch.randn(3, 64, 64)], progress=False)
+    with pytest.raises(ValueError, match="1 channels but .* expects 3"):
+        effective_rf(m, torch.randn(2, 1, 64, 64), progress=False)
+    with pytest.raises(ValueError, match="no images"):
+        effective_rf(m, torch.randn(0, 3, 64, 64), progress=False)
+    with pytest.raises(ValueError, match="cannot take"):
+        effective_rf(torchvision.models.alexnet(), torch.randn(1, 3, 8, 8), target="features", progress=False)
+    with pytest.raises(ValueError, match="outside"):
+        effective_rf(m, torch.randn(1, 3, 64, 64), position=(5, 5), progress=False)
+
+
+def test_structural_erf_is_symmetric_positive_and_checkerboarded():
+    S = structural_erf(torchvision.models.resnet50(), 224)
+    assert S.shape == (224, 224) and S.min() >= 0 and S.max() > 0
+    c = S[96:128, 96:128]
+    phases = [c[i::2, j::2].mean() for i in range(2) for j in range(2)]
+    assert max(phases) / min(phases) > 1.2  # the architecture alone makes a checkerboard
+
+
+def test_structural_erf_refuses_global_models():
+    with pytest.raises(ValueError, match="global"):
+        structural_erf(torchvision.models.mobilenet_v3_small(), 224)

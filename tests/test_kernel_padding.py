@@ -1,0 +1,85 @@
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from deadpixels import find_odd_stride_layers, kernel_pad, structural_erf, lattice_ratio
+from deadpixels.kernel_padding import PaddedConv2d, PaddedMaxPool2d, window_coverage
+
+
+def _randomise_bn(model):
+    g = torch.Generator().manual_seed(0)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.normal_(0, 0.1, generator=g)
+            m.running_var.uniform_(0.5, 2.0, generator=g)
+    return model
+
+
+@pytest.mark.parametrize("name,size", [("resnet18", 64), ("resnext50_32x4d", 64), ("mobilenet_v2", 64),
+                                       ("densenet121", 64), ("regnet_x_400mf", 64), ("alexnet", 96)])
+def test_zero_padding_leaves_outputs_unchanged(name, size):
+    torch.manual_seed(0)
+    model = _randomise_bn(torchvision.models.get_model(name).double().eval())
+    padded = kernel_pad(model, pools=False).eval()
+    assert any(isinstance(m, PaddedConv2d) for m in padded.modules())
+    x = torch.randn(2, 3, size, size, dtype=torch.float64)
+    with torch.no_grad():
+        diff = (model(x) - padded(x)).abs().max().item()
+    assert diff < 1e-10
+
+
+def test_padded_kernels_are_even_and_zero_at_bottom_right():
+    model = torchvision.models.resnet50()
+    padded = kernel_pad(model)
+    assert padded.conv1.kernel_size == (8, 8) and padded.conv1.stride == (2, 2) and padded.conv1.padding == (3, 3)
+    assert padded.layer2[0].conv2.kernel_size == (4, 4)
+    assert padded.layer2[0].downsample[0].kernel_size == (2, 2)
+    assert padded.layer1[0].conv2.kernel_size == (3, 3)  # stride 1: untouched
+    assert isinstance(padded.maxpool, PaddedMaxPool2d) and padded.maxpool.kernel_size == (4, 4)
+    w = padded.layer3[0].conv2.weight
+    assert torch.equal(w[:, :, :3, :3], model.layer3[0].conv2.weight)
+    assert w[:, :, 3, :].abs().sum() == 0 and w[:, :, :, 3].abs().sum() == 0
+    assert model.conv1.kernel_size == (7, 7), "the original model must not change"
+
+
+def test_random_init_gives_fresh_even_kernels():
+    model = torchvision.models.resnet18()
+    padded = kernel_pad(model, init="random")
+    assert padded.conv1.weight[:, :, 7, :].abs().sum() > 0
+    with pytest.raises(ValueError, match="init must be"):
+        kernel_pad(model, init="ones")
+
+
+def test_kernel_padding_removes_the_structural_checkerboard():
+    model = torchvision.models.resnet18()
+    before = lattice_ratio(structural_erf(model, 224, target="output", dtype=torch.float32))
+    after = lattice_ratio(structural_erf(kernel_pad(model), 224, target="output", dtype=torch.float32))
+    assert before > 1.3 and after == pytest.approx(1.0, abs=1e-3)
+
+
+def test_odd_feature_maps_are_refused():
+    padded = kernel_pad(torchvision.models.resnet18())
+    with pytest.raises(ValueError, match=r"cannot be exact at 'layer4.0.conv1'.*height is 7"):
+        padded(torch.randn(1, 3, 112, 112))
+    with pytest.raises(ValueError, match="cannot be exact"):
+        kernel_pad(torchvision.models.resnet18(), input_size=112)
+    kernel_pad(torchvision.models.resnet18(), input_size=96)  # 32 x odd: fine
+
+
+def test_find_odd_stride_layers_names_them():
+    names = [layer.name for layer in find_odd_stride_layers(torchvision.models.resnet50())]
+    assert names == ["conv1", "maxpool", "layer2.0.conv2", "layer2.0.downsample.0", "layer3.0.conv2",
+                     "layer3.0.downsample.0", "layer4.0.conv2", "layer4.0.downsample.0"]
+    names18 = [layer.name for layer in find_odd_stride_layers(torchvision.models.resnet18())]
+    assert "layer2.0.conv1" in names18
+    assert find_odd_stride_layers(torchvision.models.convnext_tiny()) == []
+
+
+def test_window_coverage_is_the_papers_figure_2():
+    assert list(window_coverage(8, 3, 2, 1)) == [1, 2, 1, 2, 1, 2, 1, 1]
+    assert list(window_coverage(8, 4, 2, 1)) == [1, 2, 2, 2, 2, 2, 2, 1]
+    assert list(window_coverage(8, 1, 2, 0)) == [1, 0, 1, 0, 1, 0, 1, 0]
+    assert list(window_coverage(8, 2, 2, 0)) == [1] * 8
+    with pytest.raises(ValueError):
+        window_coverage(8, 0, 2)
