@@ -70,6 +70,9 @@ def check_model(spec: str, size: int = 224, png: str | None = None) -> dict[str,
     out = Path(png or f"{name}_erf.png")
     fig = erf_pair_figure(before, after, f"{name}: structural output ERF ({size}x{size}, no weights, no data)")
     fig.savefig(out, dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
     report["png"] = str(out)
     lines.append(f"heatmap written to {out}")
     report["text"] = "\n".join(lines)

@@ -295,7 +295,7 @@ def run_classification(config: Config, device: str = "cpu", progress: bool = Tru
 @register("micro_object", "05_perturbation", "Micro-object task (black vs red box) from scratch, before/after kernel padding",
           {"smoke": {"arch": "resnet18", "width": 0.125, "size": 64, "box": 4, "n_train": 64, "n_test": 32, "epochs": 2,
                      "seeds": [0, 1], "data": "embedded", "seed": 0},
-           "cpu": {"arch": "resnet50", "width": 0.25, "size": 96, "box": 4, "n_train": 512, "n_test": 256, "epochs": 12,
+           "cpu": {"arch": "resnet18", "width": 0.25, "size": 64, "box": 4, "n_train": 2048, "n_test": 256, "epochs": 20,
                    "seeds": [0, 1, 2, 3, 4], "data": "embedded", "seed": 0},
            "paper": {"archs": HUNDRED_ONE, "arch": "resnet101", "width": 1.0, "size": 224, "box": 8, "n_train": None,
                      "n_test": None, "epochs": 50, "seeds": [0, 1, 2, 3, 4], "data": "caltech101", "data_root": None, "seed": 0}})

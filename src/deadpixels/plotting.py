@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -19,10 +16,9 @@ ERF_CMAP = "viridis"
 plt.rcParams.update({"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10})
 
 
-def footer(fig: plt.Figure, text: str) -> plt.Figure:
+def footer(fig: plt.Figure, text: str) -> None:
     """Stamp the provenance line (scale, data, device) under a figure."""
     fig.text(0.01, -0.02, text, fontsize=7.5, color="#555555", ha="left", va="top")
-    return fig
 
 
 def erf_image(ax: plt.Axes, R: np.ndarray, title: str = "", zoom: int | None = None, vmax: float | None = None) -> None:
