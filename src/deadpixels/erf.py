@@ -100,26 +100,85 @@ def _objective(model: nn.Module, module: nn.Module | None, x: torch.Tensor, y: t
     return feat[:, :, i, j].mean(dim=1)
 
 
+class _Truncated(nn.Module):
+    """An eval-mode copy of a model that stops at the target and has BatchNorm folded into the
+    preceding convolutions: the same function up to rounding, fewer operations per pass."""
+
+    def __init__(self, gm: torch.fx.GraphModule, is_output: bool) -> None:
+        super().__init__()
+        self.gm, self.is_output = gm, is_output
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gm(x)
+
+
+def _truncate_and_fold(model: nn.Module, target: str) -> _Truncated | None:
+    """Trace ``model`` (None if it cannot be traced), cut it after ``target``, fold BatchNorm."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    from .graph import _ScopedTracer
+
+    model = copy.deepcopy(model).eval()
+    try:
+        graph = _ScopedTracer().trace(model)
+    except Exception:  # noqa: BLE001 - any untraceable model falls back to hooks
+        return None
+    gm = torch.fx.GraphModule(model, graph)
+    nodes = list(gm.graph.nodes)
+    out_node = next(n for n in nodes if n.op == "output")
+    if target == "output":
+        tgt = out_node.args[0]
+    else:
+        inside = [n for n in nodes if n.meta.get("scope", "") == target or n.meta.get("scope", "").startswith(target + ".")]
+        if not inside:
+            return None
+        tgt = inside[-1]
+    if not isinstance(tgt, torch.fx.Node):
+        return None
+    out_node.args = (tgt,)
+    gm.graph.eliminate_dead_code()
+    modules = dict(gm.named_modules())
+    for node in list(gm.graph.nodes):
+        if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d):
+            continue
+        prev = node.args[0]
+        if (isinstance(prev, torch.fx.Node) and prev.op == "call_module" and len(prev.users) == 1
+                and isinstance(modules[prev.target], nn.Conv2d) and modules[node.target].track_running_stats):
+            fused = fuse_conv_bn_eval(modules[prev.target], modules[node.target])
+            parent, _, leaf = str(prev.target).rpartition(".")
+            setattr(gm.get_submodule(parent) if parent else gm, leaf, fused)
+            node.replace_all_uses_with(prev)
+            gm.graph.erase_node(node)
+    gm.graph.lint()
+    gm.recompile()
+    return _Truncated(gm, target == "output")
+
+
 def effective_rf(model: nn.Module, images: Any, target: str = "layer4", position: Position = "center",
-                 labels: Any = None, batch_size: int = 16, device: str | torch.device | None = None,
-                 progress: bool = True, channels_last: bool = True) -> np.ndarray:
+                 labels: Any = None, batch_size: int = 8, device: str | torch.device | None = None,
+                 progress: bool = True, channels_last: bool = True, fold_batchnorm: bool = True) -> np.ndarray:
     """ERF map R (H x W) of ``target`` by Algorithm 1: per-image input gradient of the channel-mean
     feature at ``position``, averaged over colour channels, ReLU per image, mean over images.
 
     Images of one batch are independent in eval mode, so one backward pass of the summed objective
-    gives every image's own gradient; parameters get no gradients.
+    gives every image's own gradient; parameters get no gradients. With ``fold_batchnorm`` a
+    traceable model is cut after the target and its eval-mode BatchNorms are folded into the
+    convolutions (the same function up to rounding); other models run as they are, with a hook.
     """
     param = next(model.parameters())
     device = torch.device(device) if device is not None else param.device
     dtype = param.dtype if param.is_floating_point() else torch.float32
     module = _resolve_target(model, target)
+    fast = _truncate_and_fold(model, target) if fold_batchnorm else None
+    runner, hooked = (fast, None) if fast is not None else (model, module)
     was_training = model.training
     flags = [p.requires_grad for p in model.parameters()]
     model.eval()
-    for p in model.parameters():
+    for p in list(model.parameters()) + (list(fast.parameters()) if fast is not None else []):
         p.requires_grad_(False)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     model.to(device=device, memory_format=fmt)
+    runner.to(device=device, memory_format=fmt)
     total: torch.Tensor | None = None
     count = 0
     try:
@@ -127,7 +186,12 @@ def effective_rf(model: nn.Module, images: Any, target: str = "layer4", position
             _check_images(x, model)
             x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
             try:
-                objective = _objective(model, module, x, y, position, target)
+                if fast is not None and module is not None:
+                    feat = fast(x)
+                    i, j = _position(feat.shape, position, target)
+                    objective = feat[:, :, i, j].mean(dim=1)
+                else:
+                    objective = _objective(runner, hooked, x, y, position, target)
             except RuntimeError as exc:
                 raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
             (grad,) = torch.autograd.grad(objective.sum(), x)

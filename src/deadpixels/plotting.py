@@ -65,6 +65,7 @@ def labelled_scatter(x: Sequence[float], y: Sequence[float], labels: Sequence[st
     """Scatter with a text label per point; colour (and marker) by group where given."""
     fig = ax.figure if ax is not None else plt.figure(figsize=(6.4, 4.2))
     ax = ax or fig.add_subplot(111)
+    x, y, labels = list(x), list(y), list(labels)
     groups = list(groups) if groups is not None else ["all"] * len(x)
     uniq = list(dict.fromkeys(groups))
     markers = "osD^v<>pPX*h"

@@ -147,4 +147,11 @@ def table6(micro: Result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["TABLE5"]
+__all__ = ["TABLE5", "glue"]
+
+
+def glue(name: str, value: Any, display: bool = False) -> None:
+    """myst-nb's glue for numbers in the prose, with numpy scalars turned into Python numbers."""
+    from myst_nb import glue as _glue
+
+    _glue(name, value.item() if hasattr(value, "item") else value, display=display)
