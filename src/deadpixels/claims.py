@@ -38,6 +38,13 @@ def claim(claim_id: str, chapter: str, statement: str, paper: str, rule: str, ex
     return wrap
 
 
+def welch_p(b: pd.Series, a: pd.Series) -> float:
+    """Two-sided Welch t-test p-value of b vs a (NaN where it is undefined: one run, or no spread)."""
+    if min(len(a), len(b)) < 2 or a.std() + b.std() == 0:
+        return float("nan")
+    return float(stats.ttest_ind(b, a, equal_var=False).pvalue)
+
+
 def _weighted(erf: pd.DataFrame) -> pd.DataFrame:
     return erf[erf["kind"] != "structural"]
 
@@ -196,7 +203,7 @@ def _kp_acc(r: dict[str, Result]) -> Outcome:
     t = r["classification"].tables["runs"]
     a, b = 100 * t[t["method"] == "vanilla"]["test_acc"], 100 * t[t["method"] == "kp"]["test_acc"]
     diff = float(b.mean() - a.mean())
-    p = float(stats.ttest_ind(b, a, equal_var=False).pvalue) if min(len(a), len(b)) > 1 else float("nan")
+    p = welch_p(b, a)
     if -3 <= diff < 0:
         verdict = REPRODUCED
     elif diff > 0 and p < 0.05:
@@ -243,7 +250,7 @@ def _micro(r: dict[str, Result]) -> Outcome:
     t = r["micro_object"].tables["runs"]
     a, b = t[t["variant"] == "vanilla"]["first_epoch_90"], t[t["variant"] == "kp"]["first_epoch_90"]
     diff = float(b.mean() - a.mean())
-    p = float(stats.ttest_ind(b, a, equal_var=False).pvalue) if a.std() + b.std() > 0 else float("nan")
+    p = welch_p(b, a)
     verdict = REPRODUCED if diff < 0 and p < 0.05 else PARTIAL if diff < 0 else NOT
     return f"{a.mean():.1f} -> {b.mean():.1f} ({diff:+.1f} epochs, p = {p:.2f})", verdict
 

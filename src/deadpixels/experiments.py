@@ -61,11 +61,17 @@ def data_root(config: Config) -> str:
     return config.get("data_root") or os.environ.get("DEADPIXELS_DATA", "~/data")
 
 
+MAP_STORAGE = "central 96x96 crop, divided by the map's peak, float16"
+
+
 def compact(R: np.ndarray, crop: int = 48) -> np.ndarray:
-    """A small float16 copy of an ERF map for the cache: the central ``2*crop`` square, full resolution."""
+    """A small copy of an ERF map for the cache (see :data:`MAP_STORAGE`). Dividing by the peak first
+    keeps float16 in range: structural ERFs of deep residual networks exceed 65504."""
     h, w = R.shape
     c = min(crop, h // 2, w // 2)
-    return R[h // 2 - c:h // 2 + c, w // 2 - c:w // 2 + c].astype(np.float16)
+    peak = float(R.max())
+    crop_map = R[h // 2 - c:h // 2 + c, w // 2 - c:w // 2 + c] / (peak if peak > 0 else 1.0)
+    return crop_map.astype(np.float16)
 
 
 def measure(R: np.ndarray) -> dict[str, float]:
@@ -100,9 +106,9 @@ def family(name: str) -> str:
 
 
 @register("census", "06_census", "TRF, odd-kernel/even-stride layers and structural ERF of every torchvision classifier",
-          {"smoke": {"models": ["resnet18", "mobilenet_v2", "convnext_tiny", "efficientnet_b0", "vit_b_16"], "size": 224, "data": "none (architecture only)"},
-           "cpu": {"models": "all", "size": 224, "data": "none (architecture only)"},
-           "paper": {"models": "all", "size": 224, "data": "none (architecture only)"}})
+          {"smoke": {"models": ["resnet18", "mobilenet_v2", "convnext_tiny", "efficientnet_b0", "vit_b_16"], "size": 224, "data": "none (architecture only)", "maps": MAP_STORAGE},
+           "cpu": {"models": "all", "size": 224, "data": "none (architecture only)", "maps": MAP_STORAGE},
+           "paper": {"models": "all", "size": 224, "data": "none (architecture only)", "maps": MAP_STORAGE}})
 def run_census(config: Config, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
     names = classification_models() if config["models"] == "all" else config["models"]
     rows, arrays = [], {}
@@ -155,12 +161,15 @@ def run_census(config: Config, device: str = "cpu", progress: bool = True) -> di
 
 @register("erf_resnets", "02_erf_saturation", "ERF (stage 3, stage 4, output) of the nine ResNets: structural and weighted",
           {"smoke": {"models": ["resnet18", "resnet50"], "size": 64, "n_images": 2, "batch_size": 2, "weights": None,
-                     "targets": ["layer3", "layer4", "output"], "seed": 0, "data": "embedded natural images (scikit-image)"},
+                     "targets": ["layer3", "layer4", "output"], "seed": 0, "data": "embedded natural images (scikit-image)",
+                     "maps": MAP_STORAGE},
            "cpu": {"models": list(RESNETS), "size": 224, "n_images": 16, "batch_size": 8, "weights": None,
                    "targets": ["layer3", "layer4", "output"], "seed": 0,
-                   "data": "embedded natural images (scikit-image), random-init weights with BN statistics calibrated"},
+                   "data": "embedded natural images (scikit-image), random-init weights with BN statistics calibrated",
+                   "maps": MAP_STORAGE},
            "paper": {"models": list(RESNETS), "size": 224, "n_images": None, "batch_size": 32, "weights": "IMAGENET1K_V1",
-                     "targets": ["layer3", "layer4", "output"], "seed": 0, "data": "cub200", "data_root": None}})
+                     "targets": ["layer3", "layer4", "output"], "seed": 0, "data": "cub200", "data_root": None,
+                     "maps": MAP_STORAGE}})
 def run_erf_resnets(config: Config, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
     size, rows, arrays = config["size"], [], {}
     if config["data"] in ("cub200", "caltech101", "pet"):
@@ -240,7 +249,7 @@ def _test_tensor(splits: dict[str, Any], n: int) -> tuple[torch.Tensor, torch.Te
                    "extra_seed_methods": ["vanilla", "kp"], "extra_seeds": [1, 2], "noise_std": 0.1, "weights": None,
                    "theorem_images": 256, "md_grid_step": 6, "md_images": 64, "attack_images": 128,
                    "eps_grid": [1.0, 2.0, 4.0, 8.0, 16.0], "data": "embedded", "seed": 0},
-           "paper": {"archs": HUNDRED_ONE, "width": 1.0, "size": 224, "epochs": 200, "seeds": [0],
+           "paper": {"archs": SIX, "width": 1.0, "size": 224, "epochs": 200, "seeds": [0],
                      "methods": ["vanilla", "kp", "noise", "blurpool"], "extra_seed_methods": ["vanilla", "kp"],
                      "extra_seeds": [1, 2], "noise_std": 0.1, "weights": "IMAGENET1K_V1", "theorem_images": 10000,
                      "md_grid_step": 14, "md_images": 256, "attack_images": 256, "eps_grid": [1.0, 2.0, 4.0, 8.0, 16.0],

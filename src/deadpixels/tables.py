@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .claims import chapter_claims
+from .claims import chapter_claims, welch_p
 from .models import DEPTH, RESNETS, SHORT
 from .reference import TABLE1, TABLE3, TABLE4, TABLE5, TABLE6
 from .results import Result, load_or_run
@@ -105,7 +105,7 @@ def table4(classification: Result) -> pd.DataFrame:
     rows = []
     for arch, g in runs.groupby("arch"):
         a, b = 100 * g[g["method"] == "vanilla"]["test_acc"], 100 * g[g["method"] == "kp"]["test_acc"]
-        p = stats.ttest_ind(b, a, equal_var=False).pvalue if min(len(a), len(b)) > 1 else np.nan
+        p = welch_p(b, a)
         rows.append({"model": f"{RESNETS[arch]} (ours)", "before KP": f"{a.mean():.2f} ± {a.std():.2f}",
                      "after KP": f"{b.mean():.2f} ± {b.std():.2f}", "diff": round(b.mean() - a.mean(), 2),
                      "runs": f"{len(a)} / {len(b)}", "Welch p": round(float(p), 3)})
@@ -134,7 +134,7 @@ def table6(micro: Result) -> pd.DataFrame:
     for arch, g in runs.groupby("arch"):
         a = g[g["variant"] == "vanilla"]["first_epoch_90"]
         b = g[g["variant"] == "kp"]["first_epoch_90"]
-        p = stats.ttest_ind(b, a, equal_var=False).pvalue if a.std() + b.std() > 0 else np.nan
+        p = welch_p(b, a)
         u = stats.mannwhitneyu(b, a).pvalue if len(a) > 1 else np.nan
         rows.append({"model": f"{RESNETS[arch]} (ours)", "before KP": f"{a.mean():.1f} ± {a.std():.1f}",
                      "after KP": f"{b.mean():.1f} ± {b.std():.1f}", "diff": round(b.mean() - a.mean(), 1),
