@@ -19,7 +19,7 @@ def test_cli_runs_every_experiment_at_smoke_scale(results_tmp, capsys):
         assert res.tables, name
     assert cli.main(["list"]) == 0
     listing = capsys.readouterr().out
-    assert "cached" in listing and "census" in listing
+    assert "cached" in listing and "census" in listing and "no such scale" in listing
     assert cli.main(["claims", "--scale", "smoke"]) == 0
     claims = pd.read_csv(results_tmp / "claims.csv")
     assert list(claims.columns[:7]) == ["claim_id", "chapter", "statement", "paper", "ours", "scale", "verdict"]

@@ -17,6 +17,9 @@ def _cmd_list(args: argparse.Namespace) -> int:
     for name, exp in sorted(EXPERIMENTS.items()):
         cells = []
         for scale in SCALES:
+            if scale not in exp.configs:
+                cells.append("no such scale")
+                continue
             try:
                 res = load(name, scale, config_hash(exp.config(scale)))
                 age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(res.provenance["date"])
@@ -48,6 +51,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     summary = []
     for name in _resolve(args.what):
         exp = get_experiment(name)
+        if args.scale not in exp.configs:
+            print(f"== {name} has no {args.scale} scale; skipped")
+            continue
         if args.seeds is not None:
             cfg = exp.configs[args.scale]
             for key in ("seeds",):

@@ -79,7 +79,7 @@ def sigma_by_depth(erf: Result, target: str = "layer4") -> pd.DataFrame:
     return wide.sort_values(["depth", "model"]).reset_index(drop=True)
 
 
-def table3(census: Result, classification: Result) -> pd.DataFrame:
+def table3(census: Result, classification: Result, *extra: Result) -> pd.DataFrame:
     """Table 3 analogue: L1 of the output ERF per method, paper beside ours."""
     c = census.tables["census"].set_index("model")
     rows = []
@@ -88,7 +88,7 @@ def table3(census: Result, classification: Result) -> pd.DataFrame:
                      "paper noise": TABLE3.loc["noise", short], "paper anti-aliasing": TABLE3.loc["blurpool", short],
                      "structural vanilla": c.loc[m, "L1"], "structural KP": c.loc[m, "kp_L1"]})
     out = pd.DataFrame(rows)
-    runs = classification.tables["runs"]
+    runs = pd.concat([classification.tables["runs"]] + [e.tables["runs"] for e in extra], ignore_index=True)
     for arch, g in runs.groupby("arch"):
         means = g.groupby("method")["L1"].mean()
         short = SHORT.get(arch, arch)
