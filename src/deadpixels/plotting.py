@@ -107,8 +107,8 @@ def sigma_depth_figure(sig: "pd.DataFrame", trf: "pd.DataFrame") -> plt.Figure: 
     ax2.spines["right"].set_visible(True)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=7.5, frameon=False, loc="upper left")
-    ax.set_title("ERF size vs depth (ResNet-18/34/50/101/152)", fontsize=10)
+    ax.legend(h1 + h2, l1 + l2, fontsize=7.5, frameon=False, loc="upper left", bbox_to_anchor=(1.18, 1.0))
+    ax.set_title("ERF size vs depth (ResNet-18/34/50/101/152; 18 and 34 use basic blocks)", fontsize=10)
     return fig
 
 
