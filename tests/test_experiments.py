@@ -1,8 +1,9 @@
 """Every experiment at smoke scale through the CLI, determinism, and a paper-scale dry run on generated data."""
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
 from deadpixels import cli
 from deadpixels.experiments import EXPERIMENTS, get_experiment
@@ -22,6 +23,7 @@ def test_cli_runs_every_experiment_at_smoke_scale(results_tmp, capsys):
     assert "cached" in listing and "census" in listing and "no such scale" in listing
     assert cli.main(["claims", "--scale", "smoke"]) == 0
     claims = pd.read_csv(results_tmp / "claims.csv")
+    assert json.loads((results_tmp / "claims_provenance.json").read_text())["scale"] == "smoke"
     assert list(claims.columns[:7]) == ["claim_id", "chapter", "statement", "paper", "ours", "scale", "verdict"]
     assert set(claims["verdict"]) <= {"reproduced", "partially reproduced", "not reproduced", "not run at this scale"}
     ran = claims[claims["verdict"] != "not run at this scale"]

@@ -307,6 +307,25 @@ def claims_table(scale: str = "cpu") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def claims_provenance(scale: str) -> dict:
+    """What ``claims.csv`` was computed from: the scale, and the config hash and date of every
+    cached result the verdicts read."""
+    import datetime as dt
+
+    from .experiments import EXPERIMENTS
+    from .results import _git_commit
+
+    used = {}
+    for name in sorted({n for c in CLAIMS for n in c.experiments}):
+        try:
+            res = load(name, scale, config_hash(EXPERIMENTS[name].config(scale)))
+            used[name] = {"config_hash": res.provenance["config_hash"], "date": res.provenance["date"]}
+        except (CacheError, ValueError):
+            used[name] = None
+    return {"scale": scale, "git_commit": _git_commit(), "results": used,
+            "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+
 def chapter_claims(chapter: str, scale: str = "cpu") -> pd.DataFrame:
     """The claims of one chapter (for the chapter's verdict table)."""
     t = claims_table(scale)

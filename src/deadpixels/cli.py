@@ -70,12 +70,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_claims(args: argparse.Namespace) -> int:
-    from .claims import claims_table
+    from .claims import claims_provenance, claims_table
 
     table = claims_table(args.scale)
     path = results_dir() / "claims.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False)
+    (results_dir() / "claims_provenance.json").write_text(json.dumps(claims_provenance(args.scale), indent=1))
     with __import__("pandas").option_context("display.max_colwidth", 60, "display.width", 200):
         print(table[["claim_id", "paper", "ours", "verdict"]].to_string(index=False))
     print(f"\nwritten: {path}")

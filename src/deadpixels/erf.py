@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -104,9 +104,9 @@ class _Truncated(nn.Module):
     """An eval-mode copy of a model that stops at the target and has BatchNorm folded into the
     preceding convolutions: the same function up to rounding, fewer operations per pass."""
 
-    def __init__(self, gm: torch.fx.GraphModule, is_output: bool) -> None:
+    def __init__(self, gm: torch.fx.GraphModule) -> None:
         super().__init__()
-        self.gm, self.is_output = gm, is_output
+        self.gm = gm
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.gm(x)
@@ -151,7 +151,7 @@ def _truncate_and_fold(model: nn.Module, target: str) -> _Truncated | None:
             gm.graph.erase_node(node)
     gm.graph.lint()
     gm.recompile()
-    return _Truncated(gm, target == "output")
+    return _Truncated(gm)
 
 
 def effective_rf(model: nn.Module, images: Any, target: str = "layer4", position: Position = "center",

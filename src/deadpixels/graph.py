@@ -1,7 +1,6 @@
 """Tracing a model into a graph whose nodes know the module they were called from."""
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,7 +109,3 @@ def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels
         n.meta["shape"] = shapes.get(n.name)
     return TracedModel(gm, hw)
 
-
-#: Elementwise python operators (no spatial mixing).
-ELEMENTWISE_OPS = {operator.add, operator.iadd, operator.sub, operator.mul, operator.imul, operator.truediv,
-                   operator.neg, operator.getitem, torch.add, torch.mul, torch.sub, torch.cat, torch.stack}

@@ -10,8 +10,8 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 Init = str
@@ -143,14 +143,12 @@ def kernel_pad(model: nn.Module, pools: bool = True, init: Init = "zeros",
     return new
 
 
-__all__ = ["kernel_pad", "find_odd_stride_layers", "OddStrideLayer", "PaddedConv2d", "PaddedMaxPool2d", "window_coverage", "F"]
+__all__ = ["kernel_pad", "find_odd_stride_layers", "OddStrideLayer", "PaddedConv2d", "PaddedMaxPool2d", "window_coverage"]
 
 
-def window_coverage(length: int, kernel: int, stride: int, padding: int = 0) -> "np.ndarray":
+def window_coverage(length: int, kernel: int, stride: int, padding: int = 0) -> np.ndarray:
     """How many windows of a 1-D ``kernel``/``stride``/``padding`` layer cover each of ``length``
     input positions (the paper's Fig. 2). The 2-D count is the outer product of two 1-D counts."""
-    import numpy as np
-
     if min(length, kernel, stride) < 1 or padding < 0:
         raise ValueError("length, kernel and stride must be positive and padding non-negative")
     counts = np.zeros(length + 2 * padding, dtype=int)

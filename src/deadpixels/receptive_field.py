@@ -227,4 +227,4 @@ PAPER_TRF: dict[str, int] = {
     "wide_resnet50_2": 427, "wide_resnet101_2": 971, "resnext50_32x4d": 427, "resnext101_32x8d": 971,
 }
 
-__all__ = ["TheoreticalRF", "theoretical_rf", "propagate", "PAPER_TRF", "operator"]
+__all__ = ["TheoreticalRF", "theoretical_rf", "propagate", "PAPER_TRF"]

@@ -11,7 +11,7 @@ from scipy import stats
 
 from .claims import chapter_claims, welch_p
 from .models import DEPTH, RESNETS, SHORT
-from .reference import TABLE1, TABLE3, TABLE4, TABLE5, TABLE6
+from .reference import TABLE1, TABLE3, TABLE4, TABLE6
 from .results import Result, load_or_run
 
 
@@ -147,7 +147,6 @@ def table6(micro: Result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["TABLE5", "glue"]
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:
