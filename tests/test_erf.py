@@ -99,3 +99,12 @@ def test_structural_erf_is_symmetric_positive_and_checkerboarded():
 def test_structural_erf_refuses_global_models():
     with pytest.raises(ValueError, match="global"):
         structural_erf(torchvision.models.mobilenet_v3_small(), 224)
+
+
+def test_hook_path_and_folded_path_agree(model):
+    x = torch.randn(3, 3, 64, 64, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    y = torch.tensor([0, 1, 2])
+    for target in ("layer3", "output"):
+        folded = effective_rf(model, x, target=target, labels=y, progress=False)
+        hooked = effective_rf(model, x, target=target, labels=y, progress=False, fold_batchnorm=False)
+        np.testing.assert_allclose(folded, hooked, rtol=1e-9, atol=1e-12 * hooked.max())

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .graph import available_targets, trace
+from .graph import _ScopedTracer, available_targets, cut_at, last_node_in, trace
 from .receptive_field import _target_node, propagate
 
 Position = str | tuple[int, int]
@@ -74,14 +74,24 @@ def _resolve_target(model: nn.Module, target: str) -> nn.Module | None:
                          "(or any dotted submodule name, or 'output')") from None
 
 
+def _channel_mean_at(feat: torch.Tensor, position: Position, target: str) -> torch.Tensor:
+    """Per-image channel mean of a (N, C, H, W) feature map at ``position``."""
+    i, j = _position(feat.shape, position, target)
+    return feat[:, :, i, j].mean(dim=1)
+
+
+def _label_logit(out: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
+    """Per-image logit of the image's label."""
+    if y is None:
+        raise ValueError("target='output' needs the label of every image (labels=... or (images, labels) batches)")
+    return out.gather(1, y.to(out.device).long().view(-1, 1)).squeeze(1)
+
+
 def _objective(model: nn.Module, module: nn.Module | None, x: torch.Tensor, y: torch.Tensor | None,
                position: Position, target: str) -> torch.Tensor:
     """Per-image scalar F (channel-mean of the target at ``position``, or the label's logit)."""
     if module is None:
-        out = model(x)
-        if y is None:
-            raise ValueError("target='output' needs the label of every image (labels=... or (images, labels) batches)")
-        return out.gather(1, y.to(out.device).long().view(-1, 1)).squeeze(1)
+        return _label_logit(model(x), y)
     captured: list[torch.Tensor] = []
 
     def hook(_m: nn.Module, _i: Any, out: torch.Tensor) -> None:
@@ -95,28 +105,14 @@ def _objective(model: nn.Module, module: nn.Module | None, x: torch.Tensor, y: t
         pass
     finally:
         handle.remove()
-    feat = captured[0]
-    i, j = _position(feat.shape, position, target)
-    return feat[:, :, i, j].mean(dim=1)
+    return _channel_mean_at(captured[0], position, target)
 
 
-class _Truncated(nn.Module):
-    """An eval-mode copy of a model that stops at the target and has BatchNorm folded into the
-    preceding convolutions: the same function up to rounding, fewer operations per pass."""
-
-    def __init__(self, gm: torch.fx.GraphModule) -> None:
-        super().__init__()
-        self.gm = gm
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.gm(x)
-
-
-def _truncate_and_fold(model: nn.Module, target: str) -> _Truncated | None:
-    """Trace ``model`` (None if it cannot be traced), cut it after ``target``, fold BatchNorm."""
+def _truncate_and_fold(model: nn.Module, target: str) -> torch.fx.GraphModule | None:
+    """An eval-mode copy of ``model`` that stops at ``target`` and has BatchNorm folded into the
+    preceding convolutions: the same function up to rounding, fewer operations per pass.
+    None if the model cannot be traced."""
     from torch.nn.utils.fusion import fuse_conv_bn_eval
-
-    from .graph import _ScopedTracer
 
     model = copy.deepcopy(model).eval()
     try:
@@ -124,19 +120,13 @@ def _truncate_and_fold(model: nn.Module, target: str) -> _Truncated | None:
     except Exception:  # noqa: BLE001 - any untraceable model falls back to hooks
         return None
     gm = torch.fx.GraphModule(model, graph)
-    nodes = list(gm.graph.nodes)
-    out_node = next(n for n in nodes if n.op == "output")
     if target == "output":
-        tgt = out_node.args[0]
+        tgt = next(n for n in gm.graph.nodes if n.op == "output").args[0]
     else:
-        inside = [n for n in nodes if n.meta.get("scope", "") == target or n.meta.get("scope", "").startswith(target + ".")]
-        if not inside:
-            return None
-        tgt = inside[-1]
+        tgt = last_node_in(gm.graph, target)
     if not isinstance(tgt, torch.fx.Node):
         return None
-    out_node.args = (tgt,)
-    gm.graph.eliminate_dead_code()
+    cut_at(gm, tgt)
     modules = dict(gm.named_modules())
     for node in list(gm.graph.nodes):
         if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d):
@@ -151,7 +141,7 @@ def _truncate_and_fold(model: nn.Module, target: str) -> _Truncated | None:
             gm.graph.erase_node(node)
     gm.graph.lint()
     gm.recompile()
-    return _Truncated(gm)
+    return gm
 
 
 def effective_rf(model: nn.Module, images: Any, target: str = "layer4", position: Position = "center",
@@ -170,14 +160,13 @@ def effective_rf(model: nn.Module, images: Any, target: str = "layer4", position
     dtype = param.dtype if param.is_floating_point() else torch.float32
     module = _resolve_target(model, target)
     fast = _truncate_and_fold(model, target) if fold_batchnorm else None
-    runner, hooked = (fast, None) if fast is not None else (model, module)
-    was_training = model.training
-    flags = [p.requires_grad for p in model.parameters()]
-    model.eval()
-    for p in list(model.parameters()) + (list(fast.parameters()) if fast is not None else []):
+    runner = fast if fast is not None else model  # the fast copy leaves the caller's model untouched
+    was_training = runner.training
+    flags = [p.requires_grad for p in runner.parameters()]
+    runner.eval()
+    for p in runner.parameters():
         p.requires_grad_(False)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    model.to(device=device, memory_format=fmt)
     runner.to(device=device, memory_format=fmt)
     total: torch.Tensor | None = None
     count = 0
@@ -186,12 +175,12 @@ def effective_rf(model: nn.Module, images: Any, target: str = "layer4", position
             _check_images(x, model)
             x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
             try:
-                if fast is not None and module is not None:
-                    feat = fast(x)
-                    i, j = _position(feat.shape, position, target)
-                    objective = feat[:, :, i, j].mean(dim=1)
+                if fast is None:
+                    objective = _objective(model, module, x, y, position, target)
+                elif module is None:
+                    objective = _label_logit(fast(x), y)
                 else:
-                    objective = _objective(runner, hooked, x, y, position, target)
+                    objective = _channel_mean_at(fast(x), position, target)
             except RuntimeError as exc:
                 raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
             (grad,) = torch.autograd.grad(objective.sum(), x)
@@ -199,9 +188,9 @@ def effective_rf(model: nn.Module, images: Any, target: str = "layer4", position
             total = g if total is None else total + g
             count += x.shape[0]
     finally:
-        for p, flag in zip(model.parameters(), flags):
+        for p, flag in zip(runner.parameters(), flags):
             p.requires_grad_(flag)
-        model.train(was_training)
+        runner.train(was_training)
     if total is None:
         raise ValueError("no images were given to effective_rf")
     return (total / count).cpu().numpy()
@@ -285,22 +274,16 @@ def structural_erf(model: nn.Module, input_size: int | tuple[int, int] = 224, ta
         raise ValueError(f"the receptive field of {target or 'the final feature map'} is global "
                          f"({env[node.name].global_reason}); a structural ERF would be meaningless")
     gm = linearise(model, input_size)
-    # make the graph return the target node
-    names = {n.name: n for n in gm.graph.nodes}
-    out_node = next(n for n in gm.graph.nodes if n.op == "output")
-    tgt = names.get(node.name)
+    tgt = next((n for n in gm.graph.nodes if n.name == node.name), None)
     if tgt is None:
         raise ValueError(f"target node {node.name} vanished during linearisation; pick another target")
-    out_node.args = (tgt,)
-    gm.graph.eliminate_dead_code()
-    gm.recompile()
+    cut_at(gm, tgt)
     gm = gm.to(dtype)
     hw = traced.input_size
     x = torch.ones(1, 3, *hw, dtype=dtype, requires_grad=True)
     out = gm(x)
     if out.dim() == 4:
-        i, j = _position(out.shape, position, target or "final map")
-        objective = out[:, :, i, j].mean()
+        objective = _channel_mean_at(out, position, target or "final map").sum()
     else:
         objective = out.reshape(1, -1)[:, 0].sum()
     (grad,) = torch.autograd.grad(objective, x)

@@ -48,10 +48,10 @@ class TracedModel:
 
     def output_node_of(self, name: str) -> torch.fx.Node:
         """The last node computed inside module ``name`` (its output), or raise a clear error."""
-        found = [n for n in self.nodes if n.meta.get("scope", "") == name or n.meta.get("scope", "").startswith(name + ".")]
-        if not found:
+        node = last_node_in(self.module.graph, name)
+        if node is None:
             raise ValueError(f"unknown target layer {name!r}; available: {available_targets(self.module)}")
-        return found[-1]
+        return node
 
     def last_spatial_node(self) -> torch.fx.Node:
         """The last node whose output is a 4-D map larger than 1x1: the final feature map."""
@@ -59,6 +59,19 @@ class TracedModel:
         if not spatial:
             raise ValueError("the model has no 4-D spatial feature map")
         return spatial[-1]
+
+
+def last_node_in(graph: torch.fx.Graph, name: str) -> torch.fx.Node | None:
+    """The last node a :class:`_ScopedTracer` recorded inside module ``name`` (its output), or None."""
+    found = [n for n in graph.nodes if n.meta.get("scope", "") == name or n.meta.get("scope", "").startswith(name + ".")]
+    return found[-1] if found else None
+
+
+def cut_at(gm: torch.fx.GraphModule, node: torch.fx.Node) -> None:
+    """Make ``gm`` return ``node`` and drop everything computed after it."""
+    next(n for n in gm.graph.nodes if n.op == "output").args = (node,)
+    gm.graph.eliminate_dead_code()
+    gm.recompile()
 
 
 def _is_spatial(shape: Any) -> bool:
