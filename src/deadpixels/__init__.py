@@ -1,12 +1,36 @@
-"""deadpixels: a reproduction of Kim et al., "Dead pixel test using effective receptive field" (2023)."""
-from .erf import effective_rf, linearise, structural_erf
-from .fitting import GaussianFit, fit_gaussian, imbalance_indices, lattice_ratio
-from .kernel_padding import find_odd_stride_layers, kernel_pad
-from .models import build_model
-from .receptive_field import TheoreticalRF, theoretical_rf
-from .results import load_or_run
+"""deadpixels: receptive-field tools for CNNs, and a reproduction of Kim et al., "Dead pixel test
+using effective receptive field" (Pattern Recognition Letters, 2023).
 
-__version__ = "0.1.0"
-__all__ = ["effective_rf", "structural_erf", "linearise", "fit_gaussian", "GaussianFit", "imbalance_indices",
-           "lattice_ratio", "kernel_pad", "find_odd_stride_layers", "build_model", "theoretical_rf", "TheoreticalRF",
-           "load_or_run"]
+The core (this package) needs only torch, numpy, scipy and tqdm:
+
+* :mod:`deadpixels.graph`: tracing, cutting, BatchNorm folding and linearising with torch.fx;
+* :mod:`deadpixels.receptive_field`: the theoretical receptive field (size, stride, padding);
+* :mod:`deadpixels.erf`: the effective receptive field (Algorithm 1) and the structural ERF;
+* :mod:`deadpixels.fitting`: Gaussian fit, imbalance indices L1/L2, lattice ratio;
+* :mod:`deadpixels.kernel_padding`: exact kernel padding and the odd-kernel/even-stride finder.
+
+The paper's machinery (data, models, training, experiments, results cache, claims, the book's
+helpers and the command line) lives in :mod:`deadpixels.paper`, which is imported only on demand.
+"""
+
+from .erf import effective_rf, structural_erf
+from .fitting import GaussianFit, fit_gaussian, imbalance_indices, lattice_phase_means, lattice_ratio
+from .graph import linearise
+from .kernel_padding import find_odd_stride_layers, kernel_pad
+from .receptive_field import TheoreticalRF, theoretical_rf
+
+__version__ = "0.2.0"
+__all__ = [
+    "effective_rf",
+    "structural_erf",
+    "linearise",
+    "fit_gaussian",
+    "GaussianFit",
+    "imbalance_indices",
+    "lattice_phase_means",
+    "lattice_ratio",
+    "kernel_pad",
+    "find_odd_stride_layers",
+    "theoretical_rf",
+    "TheoreticalRF",
+]

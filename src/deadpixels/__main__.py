@@ -1,5 +1,7 @@
+"""``python -m deadpixels ...``: the command line of :mod:`deadpixels.paper.cli`."""
+
 import sys
 
-from .cli import main
+from deadpixels.paper.cli import main
 
 sys.exit(main())

@@ -1,4 +1,5 @@
 """Measuring an ERF map: Gaussian fit (Eq. 2), imbalance indices (Eq. 3, 4), lattice ratio."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,15 +30,23 @@ def _check_map(R: np.ndarray, min_side: int = 2) -> np.ndarray:
     return R
 
 
-def _gaussian_2d(xy: tuple[np.ndarray, np.ndarray], amp: float, xc: float, yc: float, sx: float, sy: float) -> np.ndarray:
+def _gaussian_2d(
+    xy: tuple[np.ndarray, np.ndarray], amp: float, xc: float, yc: float, sx: float, sy: float
+) -> np.ndarray:
     x, y = xy
     g = amp * np.exp(-((x - xc) ** 2 / (2 * sx**2) + (y - yc) ** 2 / (2 * sy**2))) / (2 * np.pi * sx * sy)
     return g.ravel()
 
 
 def fit_gaussian(R: np.ndarray) -> GaussianFit:
-    """Least-squares 2-D Gaussian fit of R normalised to sum 1 (as the authors' code);
-    ``r2 = 1 - var(residual) / var(R)``."""
+    """Least-squares 2-D Gaussian fit (Eq. 2) of R normalised to sum 1, as in the authors' code.
+
+    Args:
+        R: a non-negative (H, W) ERF map with positive sum.
+
+    Returns:
+        The fitted sigmas, centre and amplitude, and ``r2 = 1 - var(residual) / var(R)``.
+    """
     R = _check_map(R, 3)
     total = R.sum()
     if total <= 0:
@@ -61,8 +70,16 @@ def imbalance_indices(R: np.ndarray, normalise: str | None = "max") -> tuple[flo
     """(L1, L2) of Eq. 3 and 4: mean absolute first and second finite differences along both axes.
 
     For an H x W map the denominators are H(W-1) + (H-1)W and H(W-2) + (H-2)W (= 224*223*2 and
-    224*222*2 for the paper's 224 x 224 case). With ``normalise="max"`` R is first scaled to a
-    peak of 1, so the indices do not depend on the gradient's overall scale; ``None`` uses R as is.
+    224*222*2 for the paper's 224 x 224 case).
+
+    Args:
+        R: an (H, W) ERF map, at least 3x3.
+        normalise: ``"max"`` scales R to a peak of 1 first, so the indices do not depend on the
+            gradient's overall scale; ``None`` uses R as is (the authors' code applies it to the raw
+            sum of per-image gradients).
+
+    Returns:
+        ``(L1, L2)``.
     """
     R = _check_map(R, 3)
     if normalise == "max":
@@ -78,17 +95,30 @@ def imbalance_indices(R: np.ndarray, normalise: str | None = "max") -> tuple[flo
     return float(d1 / (h * (w - 1) + (h - 1) * w)), float(d2 / (h * (w - 2) + (h - 2) * w))
 
 
-def lattice_ratio(R: np.ndarray, period: int = 2, window: float = 0.5) -> float:
-    """Strong/weak pixel ratio on the ``period`` x ``period`` stride lattice: the largest over the
-    smallest of the ``period**2`` phase means of R, within the central ``window`` fraction of the
-    map (where the ERF has mass). 1.0 means every phase is equally sensitive; a checkerboard gives > 1.
+def lattice_phase_means(R: np.ndarray, period: int = 2, window: float = 0.5) -> np.ndarray:
+    """Mean of R on each phase of the ``period`` x ``period`` stride lattice, within the central
+    ``window`` fraction of the map (where the ERF has mass).
+
+    Returns:
+        A (period, period) array; entry ``[i, j]`` is the mean over pixels with ``row % period == i``
+        and ``col % period == j`` (in map coordinates).
     """
     R = _check_map(R, 2 * period)
     h, w = R.shape
     ch, cw = max(int(h * window) // period * period, period), max(int(w * window) // period * period, period)
     top, left = (h - ch) // 2 // period * period, (w - cw) // 2 // period * period
-    crop = R[top:top + ch, left:left + cw]
-    means = np.array([crop[i::period, j::period].mean() for i in range(period) for j in range(period)])
+    crop = R[top : top + ch, left : left + cw]
+    return np.array([[crop[i::period, j::period].mean() for j in range(period)] for i in range(period)])
+
+
+def lattice_ratio(R: np.ndarray, period: int = 2, window: float = 0.5) -> float:
+    """Strong/weak pixel ratio on the stride lattice: the largest over the smallest of the
+    :func:`lattice_phase_means`. 1.0 means every phase is equally sensitive; a checkerboard gives
+    more; ``inf`` means some phase is entirely dead."""
+    means = lattice_phase_means(R, period, window)
     if means.min() <= 0:
         return float("inf")
     return float(means.max() / means.min())
+
+
+__all__ = ["GaussianFit", "fit_gaussian", "imbalance_indices", "lattice_phase_means", "lattice_ratio"]

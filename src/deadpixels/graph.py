@@ -1,43 +1,60 @@
-"""Tracing a model into a graph whose nodes know the module they were called from."""
+"""All torch.fx work of the package: tracing a model into a graph whose nodes know their module,
+cutting the graph after a target, replacing submodules, folding BatchNorm and linearising.
+
+Every other module asks this one for graphs, so the rules of how a CNN is traced (which modules stay
+whole, how a node is attributed to a module) live in one place.
+"""
+
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.fx
+import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from .operations import NONLINEAR_FUNCTIONS, NONLINEAR_MODULES
+from .utils import to_pair
 
 
-class _ScopedTracer(torch.fx.Tracer):
-    """A tracer that records, for every node, the qualified name of the module that created it."""
+class ScopedTracer(torch.fx.Tracer):
+    """A tracer that records, for every node, the qualified name of the module that created it
+    (``node.meta['scope']``). Convolutions and pools stay whole (also subclasses such as kernel
+    padding's layers), so a receptive-field rule sees them as one window."""
 
     def __init__(self) -> None:
         super().__init__()
-        self._scope: list[str] = []
+        self.scope_names: list[str] = []
 
     def call_module(self, m: nn.Module, forward: Any, args: tuple, kwargs: dict) -> Any:
-        name = self.path_of_module(m)
-        self._scope.append(name)
+        self.scope_names.append(self.path_of_module(m))
         try:
             return super().call_module(m, forward, args, kwargs)
         finally:
-            self._scope.pop()
+            self.scope_names.pop()
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        # convolutions and pools stay whole, also subclasses such as kernel padding's PaddedConv2d
         return isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)) or super().is_leaf_module(m, qualname)
 
     def create_node(self, *args: Any, **kwargs: Any) -> torch.fx.Node:
         node = super().create_node(*args, **kwargs)
-        node.meta["scope"] = self._scope[-1] if self._scope else ""
+        node.meta["scope"] = self.scope_names[-1] if self.scope_names else ""
         return node
+
+
+def is_spatial(shape: Any) -> bool:
+    """True for a 4-D ``torch.Size`` larger than 1x1 (a feature map, not a pooled vector)."""
+    return isinstance(shape, torch.Size) and len(shape) == 4 and (shape[2] > 1 or shape[3] > 1)
 
 
 @dataclass
 class TracedModel:
-    """A model traced with torch.fx; ``graph.nodes`` carry ``meta['scope']`` and, after
-    :func:`trace`, ``meta['shape']`` (output shape of tensor nodes for the probe input)."""
+    """A model traced with :class:`ScopedTracer`; after :func:`trace`, every tensor node carries
+    ``meta['shape']``, its output shape for the probe input."""
 
     module: torch.fx.GraphModule
     input_size: tuple[int, int]
@@ -47,35 +64,34 @@ class TracedModel:
         return list(self.module.graph.nodes)
 
     def output_node_of(self, name: str) -> torch.fx.Node:
-        """The last node computed inside module ``name`` (its output), or raise a clear error."""
+        """The last node computed inside module ``name`` (its output); a clear error if unknown."""
         node = last_node_in(self.module.graph, name)
         if node is None:
             raise ValueError(f"unknown target layer {name!r}; available: {available_targets(self.module)}")
         return node
 
     def last_spatial_node(self) -> torch.fx.Node:
-        """The last node whose output is a 4-D map larger than 1x1: the final feature map."""
-        spatial = [n for n in self.nodes if _is_spatial(n.meta.get("shape"))]
+        """The last node whose output is a spatial map: the final feature map."""
+        spatial = [n for n in self.nodes if is_spatial(n.meta.get("shape"))]
         if not spatial:
             raise ValueError("the model has no 4-D spatial feature map")
         return spatial[-1]
 
 
 def last_node_in(graph: torch.fx.Graph, name: str) -> torch.fx.Node | None:
-    """The last node a :class:`_ScopedTracer` recorded inside module ``name`` (its output), or None."""
-    found = [n for n in graph.nodes if n.meta.get("scope", "") == name or n.meta.get("scope", "").startswith(name + ".")]
+    """The last node recorded inside module ``name`` (its output), or None."""
+    found = [
+        n for n in graph.nodes if n.meta.get("scope", "") == name or n.meta.get("scope", "").startswith(name + ".")
+    ]
     return found[-1] if found else None
 
 
-def cut_at(gm: torch.fx.GraphModule, node: torch.fx.Node) -> None:
-    """Make ``gm`` return ``node`` and drop everything computed after it."""
-    next(n for n in gm.graph.nodes if n.op == "output").args = (node,)
-    gm.graph.eliminate_dead_code()
-    gm.recompile()
-
-
-def _is_spatial(shape: Any) -> bool:
-    return isinstance(shape, torch.Size) and len(shape) == 4 and (shape[2] > 1 or shape[3] > 1)
+def output_node(graph: torch.fx.Graph) -> torch.fx.Node:
+    """The value the graph returns (the model's output)."""
+    out = next(n for n in graph.nodes if n.op == "output").args[0]
+    if not isinstance(out, torch.fx.Node):
+        raise ValueError("the model returns a structure, not one tensor; pick a layer as target")
+    return out
 
 
 def available_targets(model: nn.Module, depth: int = 1) -> list[str]:
@@ -83,25 +99,53 @@ def available_targets(model: nn.Module, depth: int = 1) -> list[str]:
     return [n for n, _ in model.named_modules() if n and n.count(".") < depth]
 
 
-def _as_hw(size: int | tuple[int, int]) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+def cut_at(gm: torch.fx.GraphModule, node: torch.fx.Node) -> None:
+    """Make ``gm`` return ``node`` and drop everything computed after it (in place)."""
+    next(n for n in gm.graph.nodes if n.op == "output").args = (node,)
+    gm.graph.eliminate_dead_code()
+    gm.recompile()
 
 
-def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels: int = 3) -> TracedModel:
-    """Trace ``model`` with torch.fx and record every node's output shape for one probe input."""
-    hw = _as_hw(input_size)
+def replace_submodule(root: nn.Module, name: str, new: nn.Module) -> nn.Module:
+    """Put ``new`` at the dotted path ``name`` of ``root``; returns the module it replaced."""
+    parent, _, leaf = name.rpartition(".")
+    owner = root.get_submodule(parent) if parent else root
+    old = getattr(owner, leaf)
+    setattr(owner, leaf, new)
+    return old
+
+
+def graph_of(model: nn.Module) -> torch.fx.GraphModule:
+    """The inference-mode graph of ``model``; a ValueError says why if torch.fx cannot trace it."""
     was_training = model.training
     model.eval()  # trace the inference graph (no auxiliary heads)
     try:
-        graph = _ScopedTracer().trace(model)
-    except Exception as exc:  # torch.fx cannot trace data-dependent control flow
+        graph = ScopedTracer().trace(model)
+    except Exception as exc:  # noqa: BLE001 - torch.fx raises many types on data-dependent control flow
         raise ValueError(f"{type(model).__name__} cannot be traced by torch.fx: {exc}") from exc
     finally:
         model.train(was_training)
     gm = torch.fx.GraphModule(model, graph)
     gm.eval()
+    return gm
+
+
+def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels: int = 3) -> TracedModel:
+    """Trace ``model`` and record every node's output shape for one zero probe input.
+
+    Args:
+        model: any torch.fx-traceable module.
+        input_size: the probe's side length, or ``(height, width)``.
+        in_channels: channels of the probe.
+
+    Returns:
+        A :class:`TracedModel` whose nodes carry ``meta['scope']`` and ``meta['shape']``.
+    """
+    hw = to_pair(input_size)
+    gm = graph_of(model)
     param = next(model.parameters(), None)
-    probe = torch.zeros(1, in_channels, *hw, device=param.device if param is not None else "cpu")
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    probe = torch.zeros(1, in_channels, *hw, device=param.device if param is not None else "cpu", dtype=dtype)
     shapes: dict[str, Any] = {}
 
     class _Recorder(torch.fx.Interpreter):
@@ -117,8 +161,137 @@ def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels
         with torch.no_grad():
             _Recorder(gm).run(probe)
     except RuntimeError as exc:
-        raise ValueError(f"a {hw[0]}x{hw[1]} input is too small or malformed for {type(model).__name__}: {exc}") from exc
+        raise ValueError(
+            f"a {hw[0]}x{hw[1]} input is too small or malformed for {type(model).__name__}: {exc}"
+        ) from exc
     for n in gm.graph.nodes:
         n.meta["shape"] = shapes.get(n.name)
     return TracedModel(gm, hw)
 
+
+def fold_batchnorm(gm: torch.fx.GraphModule) -> torch.fx.GraphModule:
+    """Fold every eval-mode BatchNorm2d that directly follows a convolution into it (in place):
+    the same function up to rounding, one operation less per pair."""
+    modules = dict(gm.named_modules())
+    for node in list(gm.graph.nodes):
+        if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d):
+            continue
+        prev = node.args[0]
+        if (
+            isinstance(prev, torch.fx.Node)
+            and prev.op == "call_module"
+            and len(prev.users) == 1
+            and isinstance(modules[prev.target], nn.Conv2d)
+            and modules[node.target].track_running_stats
+        ):
+            replace_submodule(gm, str(prev.target), fuse_conv_bn_eval(modules[prev.target], modules[node.target]))
+            node.replace_all_uses_with(prev)
+            gm.graph.erase_node(node)
+    gm.graph.lint()
+    gm.recompile()
+    return gm
+
+
+def truncate(model: nn.Module, target: str, fold: bool = True) -> torch.fx.GraphModule | None:
+    """An eval-mode copy of ``model`` that returns the output of module ``target`` (or of the model
+    for ``"output"``), with BatchNorm folded if ``fold``. None if the model cannot be traced; the
+    caller's model is never touched."""
+    model = copy.deepcopy(model).eval()
+    try:
+        gm = graph_of(model)
+        node = output_node(gm.graph) if target == "output" else last_node_in(gm.graph, target)
+    except ValueError:
+        return None
+    if node is None:
+        return None
+    cut_at(gm, node)
+    return fold_batchnorm(gm) if fold else gm
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def _uniform_(module: nn.Module) -> None:
+    """Uniform positive kernel summing to one per output unit; zero bias."""
+    with torch.no_grad():
+        if isinstance(module, nn.Conv2d):
+            module.weight.fill_(1.0 / module.weight[0].numel())  # (C_in / groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            module.weight.fill_(1.0 / module.in_features)
+        if isinstance(module, (nn.Conv2d, nn.Linear)) and module.bias is not None:
+            module.bias.zero_()
+
+
+def _avg_pool_call(node: torch.fx.Node) -> None:
+    """Rewrite a ``F.max_pool2d`` node into the ``F.avg_pool2d`` of the same window."""
+    a = list(node.args) + [None] * 6
+    kw = dict(node.kwargs)
+    kernel = a[1] if a[1] is not None else kw.get("kernel_size")
+    stride = a[2] if a[2] is not None else kw.get("stride") or kernel
+    padding = a[3] if a[3] is not None else kw.get("padding", 0)
+    ceil = a[5] if a[5] is not None else kw.get("ceil_mode", False)
+    node.target = F.avg_pool2d
+    node.args = (node.args[0], kernel, stride, padding)
+    node.kwargs = {"ceil_mode": bool(ceil)}
+
+
+def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> TracedModel:
+    """A weight-free copy of ``model``: every kernel uniform (positive, summing to one), no
+    activations or normalisation, max-pooling replaced by average pooling. Only the architecture
+    is left, so its input gradient is the *structural* ERF.
+
+    Args:
+        model: a traceable CNN (left unchanged).
+        input_size: the probe size used to record node shapes.
+
+    Returns:
+        The traced, linearised copy; node names match those of ``trace(model)``.
+    """
+    traced = trace(copy.deepcopy(model).float().cpu(), input_size)
+    gm = traced.module
+    for name, m in list(gm.named_modules()):
+        if not name:
+            continue
+        if isinstance(m, NONLINEAR_MODULES):
+            replace_submodule(gm, name, nn.Identity())
+        elif isinstance(m, nn.MaxPool2d):
+            if m.dilation not in (1, (1, 1)):
+                raise ValueError(f"dilated max-pool at {name!r} has no average-pool counterpart")
+            replace_submodule(gm, name, nn.AvgPool2d(m.kernel_size, m.stride, m.padding, m.ceil_mode))
+        elif isinstance(m, nn.AdaptiveMaxPool2d):
+            replace_submodule(gm, name, nn.AdaptiveAvgPool2d(m.output_size))
+        else:
+            _uniform_(m)
+    handled = {id(p) for m in gm.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()}
+    with torch.no_grad():
+        for p in gm.parameters():
+            if id(p) not in handled:
+                p.fill_(1.0)  # loose scales (e.g. ConvNeXt's layer_scale) become neutral
+    for node in list(gm.graph.nodes):
+        if node.op == "call_function" and node.target in NONLINEAR_FUNCTIONS:
+            node.target = _identity  # keep the node (it may be the target), drop the nonlinearity
+            node.args, node.kwargs = (node.args[0],), {}
+        elif node.op == "call_function" and node.target is F.max_pool2d:
+            _avg_pool_call(node)
+    gm.graph.lint()
+    gm.recompile()
+    return traced
+
+
+__all__ = [
+    "ScopedTracer",
+    "TracedModel",
+    "trace",
+    "graph_of",
+    "last_node_in",
+    "output_node",
+    "available_targets",
+    "cut_at",
+    "replace_submodule",
+    "fold_batchnorm",
+    "truncate",
+    "linearise",
+    "is_spatial",
+    "NONLINEAR_MODULES",
+]

@@ -5,6 +5,7 @@ right, with the same stride and padding. On inputs where (H + 2p - k) is odd (ev
 map for the usual k = 2p + 1) it computes exactly the same function; elsewhere the output shape
 would change, so the padded layers refuse such inputs with a clear error.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,15 +15,22 @@ import numpy as np
 import torch
 from torch import nn
 
-Init = str
+from .graph import replace_submodule
+from .same_padding import SamePadConv2d
+from .utils import to_pair
+
+#: How the padded kernels start: ``"zeros"`` (pretrained weights zero-padded: the same function)
+#: or ``"random"`` (freshly initialised, the paper's from-scratch variant).
+INITS = ("zeros", "random")
 
 
 def _is_odd_even(kernel: tuple[int, ...], stride: tuple[int, ...]) -> bool:
     return any(k % 2 == 1 and s % 2 == 0 for k, s in zip(kernel, stride))
 
 
-def _check_exact(name: str, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int],
-                 padding: tuple[int, int]) -> None:
+def _check_exact(
+    name: str, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]
+) -> None:
     for a, axis in enumerate(("height", "width")):
         span = size[a] + 2 * padding[a] - kernel[a]
         if span % stride[a] == 0:
@@ -30,7 +38,8 @@ def _check_exact(name: str, size: tuple[int, int], kernel: tuple[int, int], stri
                 f"kernel padding cannot be exact at '{name}': its input {axis} is {size[a]}, and with kernel "
                 f"{kernel[a]}, padding {padding[a]} and stride {stride[a]} the padded kernel would drop the last "
                 f"output row/column. Use input sizes that keep every stride-2 feature map even "
-                f"(e.g. 32 x an odd number: 96, 160, 224)")
+                f"(e.g. 32 x an odd number: 96, 160, 224)"
+            )
 
 
 class PaddedConv2d(nn.Conv2d):
@@ -51,7 +60,7 @@ class PaddedMaxPool2d(nn.MaxPool2d):
     layer_name: str = ""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        k, s, p = self.original_kernel_size, nn.modules.utils._pair(self.stride), nn.modules.utils._pair(self.padding)
+        k, s, p = self.original_kernel_size, to_pair(self.stride), to_pair(self.padding)
         _check_exact(self.layer_name, tuple(x.shape[-2:]), k, s, p)
         return super().forward(x)
 
@@ -71,23 +80,40 @@ def find_odd_stride_layers(model: nn.Module) -> list[OddStrideLayer]:
     found = []
     for name, m in model.named_modules():
         if isinstance(m, (nn.Conv2d, nn.MaxPool2d)):
-            k, s = nn.modules.utils._pair(m.kernel_size), nn.modules.utils._pair(m.stride or m.kernel_size)
+            k, s = to_pair(m.kernel_size), to_pair(m.stride or m.kernel_size)
             if _is_odd_even(k, s):
                 found.append(OddStrideLayer(name, "conv" if isinstance(m, nn.Conv2d) else "maxpool", k, s))
     return found
 
 
-def _padded_conv(name: str, conv: nn.Conv2d, init: Init) -> PaddedConv2d:
+def _padded_conv(name: str, conv: nn.Conv2d, init: str) -> nn.Conv2d:
+    """The kernel-padded copy of ``conv``: a :class:`PaddedConv2d` for numeric padding, or, for
+    TensorFlow "SAME" padding, a :class:`SamePadConv2d` that keeps the original padding in front
+    and adds one zero row/column behind (so every window stays where it was)."""
     k, s = conv.kernel_size, conv.stride
-    new_k = tuple(kk + 1 if kk % 2 == 1 and ss % 2 == 0 else kk for kk, ss in zip(k, s))
+    grow = tuple(int(kk % 2 == 1 and ss % 2 == 0) for kk, ss in zip(k, s))
+    new_k = (k[0] + grow[0], k[1] + grow[1])
     if conv.dilation != (1, 1):
         raise ValueError(f"kernel padding of a dilated convolution ('{name}') is not defined")
-    if isinstance(conv.padding, str):
+    common = {
+        "groups": conv.groups,
+        "bias": conv.bias is not None,
+        "device": conv.weight.device,
+        "dtype": conv.weight.dtype,
+    }
+    if isinstance(conv, SamePadConv2d):
+        extra = (conv.extra[0] + grow[0], conv.extra[1] + grow[1])
+        new: nn.Conv2d = SamePadConv2d(
+            conv.in_channels, conv.out_channels, new_k, s, padding_kernel=conv.padding_kernel, extra=extra, **common
+        )
+    elif isinstance(conv.padding, str):
         raise ValueError(f"kernel padding needs numeric padding; '{name}' has padding={conv.padding!r}")
-    new = PaddedConv2d(conv.in_channels, conv.out_channels, new_k, s, conv.padding, 1, conv.groups,
-                       conv.bias is not None, conv.padding_mode, device=conv.weight.device, dtype=conv.weight.dtype)
-    new.original_kernel_size = k
-    new.layer_name = name
+    else:
+        new = PaddedConv2d(
+            conv.in_channels, conv.out_channels, new_k, s, conv.padding, 1, padding_mode=conv.padding_mode, **common
+        )
+        new.original_kernel_size = k
+        new.layer_name = name
     with torch.no_grad():
         if init == "zeros":
             new.weight.zero_()
@@ -102,7 +128,7 @@ def _padded_conv(name: str, conv: nn.Conv2d, init: Init) -> PaddedConv2d:
 
 
 def _padded_pool(name: str, pool: nn.MaxPool2d) -> PaddedMaxPool2d:
-    k, s = nn.modules.utils._pair(pool.kernel_size), nn.modules.utils._pair(pool.stride or pool.kernel_size)
+    k, s = to_pair(pool.kernel_size), to_pair(pool.stride or pool.kernel_size)
     new_k = tuple(kk + 1 if kk % 2 == 1 and ss % 2 == 0 else kk for kk, ss in zip(k, s))
     new = PaddedMaxPool2d(new_k, s, pool.padding, pool.dilation, ceil_mode=pool.ceil_mode)
     new.original_kernel_size = k
@@ -110,8 +136,9 @@ def _padded_pool(name: str, pool: nn.MaxPool2d) -> PaddedMaxPool2d:
     return new
 
 
-def kernel_pad(model: nn.Module, pools: bool = True, init: Init = "zeros",
-               input_size: int | tuple[int, int] | None = None) -> nn.Module:
+def kernel_pad(
+    model: nn.Module, pools: bool = True, init: str = "zeros", input_size: int | tuple[int, int] | None = None
+) -> nn.Module:
     """A copy of ``model`` in which every odd kernel with an even stride is made even (k -> k+1).
 
     ``init="zeros"``: pretrained weights are zero-padded at the bottom and right, so with
@@ -120,19 +147,17 @@ def kernel_pad(model: nn.Module, pools: bool = True, init: Init = "zeros",
     turns odd max-pools with even stride into even ones (3x3 -> 4x4), which changes the function.
     With ``input_size`` the copy is checked once on a dummy input of that size.
     """
-    if init not in ("zeros", "random"):
-        raise ValueError(f"init must be 'zeros' or 'random'; got {init!r}")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}; got {init!r}")
     new = copy.deepcopy(model)
     for layer in find_odd_stride_layers(new):
-        parent, _, leaf = layer.name.rpartition(".")
-        owner = new.get_submodule(parent) if parent else new
-        old = getattr(owner, leaf)
+        old = new.get_submodule(layer.name)
         if layer.kind == "conv":
-            setattr(owner, leaf, _padded_conv(layer.name, old, init))
+            replace_submodule(new, layer.name, _padded_conv(layer.name, old, init))
         elif pools:
-            setattr(owner, leaf, _padded_pool(layer.name, old))
+            replace_submodule(new, layer.name, _padded_pool(layer.name, old))
     if input_size is not None:
-        hw = (input_size, input_size) if isinstance(input_size, int) else input_size
+        hw = to_pair(input_size)
         conv = next((m for m in new.modules() if isinstance(m, nn.Conv2d)), None)
         channels = conv.in_channels if conv is not None else 3
         was = new.training
@@ -143,9 +168,6 @@ def kernel_pad(model: nn.Module, pools: bool = True, init: Init = "zeros",
     return new
 
 
-__all__ = ["kernel_pad", "find_odd_stride_layers", "OddStrideLayer", "PaddedConv2d", "PaddedMaxPool2d", "window_coverage"]
-
-
 def window_coverage(length: int, kernel: int, stride: int, padding: int = 0) -> np.ndarray:
     """How many windows of a 1-D ``kernel``/``stride``/``padding`` layer cover each of ``length``
     input positions (the paper's Fig. 2). The 2-D count is the outer product of two 1-D counts."""
@@ -154,5 +176,16 @@ def window_coverage(length: int, kernel: int, stride: int, padding: int = 0) -> 
     counts = np.zeros(length + 2 * padding, dtype=int)
     n_out = (length + 2 * padding - kernel) // stride + 1
     for i in range(n_out):
-        counts[i * stride:i * stride + kernel] += 1
-    return counts[padding:padding + length]
+        counts[i * stride : i * stride + kernel] += 1
+    return counts[padding : padding + length]
+
+
+__all__ = [
+    "kernel_pad",
+    "find_odd_stride_layers",
+    "OddStrideLayer",
+    "PaddedConv2d",
+    "PaddedMaxPool2d",
+    "window_coverage",
+    "INITS",
+]
