@@ -1,18 +1,21 @@
-"""Tables for the book: paper-vs-ours comparisons, rank correlations, provenance and verdicts.
-The paper's numbers come from :mod:`deadpixels.reference`; ours from cached results."""
+"""What the book's chapters call: the cached results they show (never computed while the book
+builds), their provenance table, the chapter's verdicts and myst-nb glue."""
+
 from __future__ import annotations
 
 import os
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .claims import chapter_claims, welch_p
-from .models import DEPTH, RESNETS, SHORT
-from .reference import TABLE1, TABLE3, TABLE4, TABLE6
-from .results import Result, load_or_run
+from .claims import chapter_claims
+from .experiments import get_experiment
+from .provenance import code_status
+from .results import CacheError, Result, load
+
+
+class StaleResultError(RuntimeError):
+    """A result the book needs is missing, corrupt or made from another config."""
 
 
 def book_scale() -> str:
@@ -21,20 +24,41 @@ def book_scale() -> str:
 
 
 def results(*names: str) -> dict[str, Result]:
-    """Cached results of the named experiments at the book's scale (computed if missing or stale)."""
-    return {n: load_or_run(n, book_scale(), progress=False) for n in names}
+    """The cached results of the named experiments at the book's scale. A missing or stale result
+    stops the build with the command that recomputes it: the book never runs an experiment itself."""
+    scale, out = book_scale(), {}
+    for name in names:
+        try:
+            out[name] = load(get_experiment(name), scale)
+        except CacheError as exc:
+            raise StaleResultError(
+                f"{exc}. Recompute it with: python -m deadpixels run {name} --scale {scale}"
+            ) from None
+    return out
 
 
 def provenance(res: dict[str, Result]) -> pd.DataFrame:
-    """Which result files, configs, versions and device produced a chapter's numbers."""
+    """Which result files, configs, code, versions and device produced a chapter's numbers."""
     rows = []
     for name, r in res.items():
         p, env = r.provenance, r.provenance.get("environment", {})
-        rows.append({"experiment": name, "scale": r.scale, "config hash": p.get("config_hash"),
-                     "data": p.get("data"), "device": env.get("device"), "torch": env.get("torch"),
-                     "torchvision": env.get("torchvision"), "numpy": env.get("numpy"), "git commit": (p.get("git_commit") or "")[:10],
-                     "date": p.get("date", "")[:19], "wall time (s)": p.get("wall_time_s"),
-                     "files": ", ".join(f"data/results/{name}/{r.scale}/{f}" for f in p.get("files", {}))})
+        commit = (p.get("git_commit") or "")[:10] + (" (dirty tree)" if p.get("dirty") else "")
+        rows.append(
+            {
+                "experiment": name,
+                "scale": r.scale,
+                "config hash": p.get("config_hash"),
+                "source hash": p.get("source_hash"),
+                "code now": code_status(p),
+                "git commit": commit,
+                "data": p.get("data"),
+                "device": env.get("device"),
+                "torch": env.get("torch"),
+                "date": p.get("date", "")[:19],
+                "wall time (s)": p.get("wall_time_s"),
+                "files": ", ".join(f"data/results/{name}/{r.scale}/{f}" for f in p.get("files", {})),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -44,113 +68,11 @@ def verdicts(chapter: str) -> pd.DataFrame:
     return t[["claim_id", "statement", "paper", "ours", "verdict", "rule"]]
 
 
-def rank_correlation(x: Any, y: Any) -> dict[str, float]:
-    """Spearman and Kendall rank correlations with p-values."""
-    rho, p_rho = stats.spearmanr(x, y)
-    tau, p_tau = stats.kendalltau(x, y)
-    return {"n": len(x), "spearman_rho": float(rho), "spearman_p": float(p_rho), "kendall_tau": float(tau),
-            "kendall_p": float(p_tau)}
-
-
-def table1(trf: Result, erf: Result) -> pd.DataFrame:
-    """Table 1, paper beside ours: Acc@5, TRF and the stage-4 ERF Gaussian fit."""
-    t = trf.tables["resnets"].set_index("model")
-    e = erf.tables["erf"]
-    w = e[(e["kind"] != "structural") & (e["target"] == "layer4")].set_index("model")
-    rows = []
-    for m in t.index:
-        p = TABLE1[m]
-        rows.append({"model": RESNETS[m], "Acc@5 paper": p["acc5"], "Acc@5 ours": t.loc[m, "acc5"],
-                     "TRF paper": p["trf"], "TRF ours": int(t.loc[m, "trf"]),
-                     "σx paper": p["sigma_x"], "σx ours": w.loc[m, "sigma_x"] if m in w.index else np.nan,
-                     "σy paper": p["sigma_y"], "σy ours": w.loc[m, "sigma_y"] if m in w.index else np.nan,
-                     "R² paper": p["r2"], "R² ours": w.loc[m, "r2"] if m in w.index else np.nan})
-    return pd.DataFrame(rows)
-
-
-def sigma_by_depth(erf: Result, target: str = "layer4") -> pd.DataFrame:
-    """Mean ERF sigma per model and kind (structural / weighted), with depth and the paper's sigma."""
-    e = erf.tables["erf"]
-    e = e[e["target"] == target].assign(sigma=lambda d: (d["sigma_x"] + d["sigma_y"]) / 2)
-    wide = e.pivot_table(index="model", columns="kind", values="sigma").reset_index()
-    wide["depth"] = wide["model"].map(DEPTH)
-    wide["paper σ (Table 1)"] = wide["model"].map(lambda m: (TABLE1[m]["sigma_x"] + TABLE1[m]["sigma_y"]) / 2)
-    wide["label"] = wide["model"].map(RESNETS)
-    return wide.sort_values(["depth", "model"]).reset_index(drop=True)
-
-
-def table3(census: Result, classification: Result, *extra: Result) -> pd.DataFrame:
-    """Table 3 analogue: L1 of the output ERF per method, paper beside ours."""
-    c = census.tables["census"].set_index("model")
-    rows = []
-    for m, short in SHORT.items():
-        rows.append({"model": short, "paper vanilla": TABLE3.loc["vanilla", short], "paper KP": TABLE3.loc["kp", short],
-                     "paper noise": TABLE3.loc["noise", short], "paper anti-aliasing": TABLE3.loc["blurpool", short],
-                     "structural vanilla": c.loc[m, "L1"], "structural KP": c.loc[m, "kp_L1"]})
-    out = pd.DataFrame(rows)
-    runs = pd.concat([classification.tables["runs"]] + [e.tables["runs"] for e in extra], ignore_index=True)
-    for arch, g in runs.groupby("arch"):
-        means = g.groupby("method")["L1"].mean()
-        short = SHORT.get(arch, arch)
-        for method, col in (("vanilla", "trained vanilla"), ("kp", "trained KP"), ("noise", "trained noise"),
-                            ("blurpool", "trained anti-aliasing")):
-            if method in means:
-                out.loc[out["model"] == short, col] = means[method]
-    return out
-
-
-def table4(classification: Result) -> pd.DataFrame:
-    """Table 4 analogue: test accuracy before vs after KP over seeds (ours), paper beside."""
-    runs = classification.tables["runs"]
-    rows = []
-    for arch, g in runs.groupby("arch"):
-        a, b = 100 * g[g["method"] == "vanilla"]["test_acc"], 100 * g[g["method"] == "kp"]["test_acc"]
-        p = welch_p(b, a)
-        rows.append({"model": f"{RESNETS[arch]} (ours)", "before KP": f"{a.mean():.2f} ± {a.std():.2f}",
-                     "after KP": f"{b.mean():.2f} ± {b.std():.2f}", "diff": round(b.mean() - a.mean(), 2),
-                     "runs": f"{len(a)} / {len(b)}", "Welch p": round(float(p), 3)})
-    for m, r in TABLE4.iterrows():
-        rows.append({"model": f"{RESNETS[m]} (paper)", "before KP": f"{r['before']:.2f}", "after KP": f"{r['after']:.2f}",
-                     "diff": r["diff"], "runs": "3 / 3", "Welch p": np.nan})
-    return pd.DataFrame(rows)
-
-
-def theorem1_fit(classification: Result) -> pd.DataFrame:
-    """Per method and seed: R^2 of MD against R_XY, std and coefficient of variation over the 25 pixels."""
-    t = classification.tables["theorem1"]
-    rows = []
-    for (arch, method, seed), g in t.groupby(["arch", "method", "seed"]):
-        fit = stats.linregress(g["R"], g["MD"])
-        rows.append({"arch": arch, "method": method, "seed": seed, "R² (MD ~ R)": fit.rvalue**2,
-                     "std(R_XY)": g["R"].std(), "std(MD)": g["MD"].std(), "CV(R_XY)": g["R"].std() / g["R"].mean(),
-                     "CV(MD)": g["MD"].std() / g["MD"].mean()})
-    return pd.DataFrame(rows)
-
-
-def table6(micro: Result) -> pd.DataFrame:
-    """Table 6 analogue: first epoch with test accuracy > 90%, mean ± std over seeds, paper beside."""
-    runs = micro.tables["runs"]
-    rows = []
-    for arch, g in runs.groupby("arch"):
-        a = g[g["variant"] == "vanilla"]["first_epoch_90"]
-        b = g[g["variant"] == "kp"]["first_epoch_90"]
-        p = welch_p(b, a)
-        u = stats.mannwhitneyu(b, a).pvalue if len(a) > 1 else np.nan
-        rows.append({"model": f"{RESNETS[arch]} (ours)", "before KP": f"{a.mean():.1f} ± {a.std():.1f}",
-                     "after KP": f"{b.mean():.1f} ± {b.std():.1f}", "diff": round(b.mean() - a.mean(), 1),
-                     "never reached (before / after)": f"{int((~g[g['variant'] == 'vanilla']['reached']).sum())} / "
-                                                         f"{int((~g[g['variant'] == 'kp']['reached']).sum())}",
-                     "Welch p": round(float(p), 3) if p == p else np.nan, "Mann-Whitney p": round(float(u), 3)})
-    for m, r in TABLE6.iterrows():
-        rows.append({"model": f"{RESNETS[m]} (paper)", "before KP": f"{r['before']:.1f}", "after KP": f"{r['after']:.1f}",
-                     "diff": r["diff"]})
-    return pd.DataFrame(rows)
-
-
-
-
 def glue(name: str, value: Any, display: bool = False) -> None:
     """myst-nb's glue for numbers in the prose, with numpy scalars turned into Python numbers."""
     from myst_nb import glue as _glue
 
     _glue(name, value.item() if hasattr(value, "item") else value, display=display)
+
+
+__all__ = ["StaleResultError", "book_scale", "results", "provenance", "verdicts", "glue"]

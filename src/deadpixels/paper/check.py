@@ -1,79 +1,118 @@
-"""The dead-pixel checker for any CNN: ``python -m deadpixels check <model>``."""
+"""The dead-pixel checker for any CNN: ``python -m deadpixels check <model>``. It reports the
+layers with an odd kernel and an even stride, the TRF, and the structural output ERF's imbalance
+before and after kernel padding (the same analysis as the census of chapter 6)."""
+
 from __future__ import annotations
 
 import importlib.util
-import warnings
 from pathlib import Path
 from typing import Any
 
-import torch
-import torchvision
 from torch import nn
 
-from .erf import structural_erf
-from .fitting import imbalance_indices, lattice_ratio
-from .kernel_padding import find_odd_stride_layers, kernel_pad
-from .receptive_field import theoretical_rf
+from .experiments.census import Analysis, analyse, input_size
+from .models import torchvision_model
+
+
+class ModelSpecError(ValueError):
+    """A model spec that names no model (unknown name, missing file or attribute, not a module)."""
 
 
 def load_model(spec: str) -> tuple[str, nn.Module]:
     """A torchvision model name, or ``path/to/file.py:attr`` naming an nn.Module or a function returning one."""
-    if ":" in spec:
-        path, attr = spec.rsplit(":", 1)
-        file = Path(path)
-        if not file.is_file():
-            raise FileNotFoundError(f"no such file {file} (expected path/to/module.py:attr)")
-        mod_spec = importlib.util.spec_from_file_location(file.stem, file)
-        module = importlib.util.module_from_spec(mod_spec)
-        assert mod_spec.loader is not None
+    if ":" not in spec:
+        try:
+            return spec, torchvision_model(spec)
+        except ValueError as exc:
+            raise ModelSpecError(f"{exc}; or give path/to/module.py:attr") from None
+    path, attr = spec.rsplit(":", 1)
+    file = Path(path)
+    if not file.is_file() or file.suffix != ".py":
+        raise ModelSpecError(f"no Python file {file} (expected path/to/module.py:attr)")
+    mod_spec = importlib.util.spec_from_file_location(file.stem, file)
+    if mod_spec is None or mod_spec.loader is None:
+        raise ModelSpecError(f"cannot import {file}")
+    module = importlib.util.module_from_spec(mod_spec)
+    try:
         mod_spec.loader.exec_module(module)
-        if not hasattr(module, attr):
-            raise AttributeError(f"{file} has no attribute {attr!r}")
-        obj = getattr(module, attr)
-        model = obj if isinstance(obj, nn.Module) else obj()
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"{spec} is not an nn.Module nor returns one")
-        return attr, model
-    names = torchvision.models.list_models(module=torchvision.models)
-    if spec not in names:
-        raise ValueError(f"unknown torchvision model {spec!r}; available: {', '.join(names)}; or use path/to/module.py:attr")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return spec, torchvision.models.get_model(spec)
+    except Exception as exc:  # noqa: BLE001 - the user's file: report whatever it raised
+        raise ModelSpecError(f"importing {file} failed: {type(exc).__name__}: {exc}") from None
+    if not hasattr(module, attr):
+        public = [n for n in vars(module) if not n.startswith("_")]
+        raise ModelSpecError(f"{file} has no attribute {attr!r}; it defines: {', '.join(public)}")
+    obj = getattr(module, attr)
+    if isinstance(obj, nn.Module):
+        return attr, obj
+    if not callable(obj):
+        raise ModelSpecError(f"{spec} is neither an nn.Module nor a function returning one")
+    try:
+        model = obj()
+    except Exception as exc:  # noqa: BLE001
+        raise ModelSpecError(f"calling {spec}() failed: {type(exc).__name__}: {exc}") from None
+    if not isinstance(model, nn.Module):
+        raise ModelSpecError(f"{spec}() returned a {type(model).__name__}, not an nn.Module")
+    return attr, model
 
 
-def check_model(spec: str, size: int = 224, png: str | None = None) -> dict[str, Any]:
-    """Offending layers, TRF and the structural output ERF's imbalance before/after kernel padding;
-    writes the two structural ERF heatmaps side by side to ``png``."""
+def report_lines(name: str, size: int, a: Analysis) -> list[str]:
+    """The human-readable report of one analysis."""
+    lines = [
+        f"model: {name} (input {size}x{size})",
+        f"layers with an odd kernel and an even stride: {len(a.odd_layers)}",
+    ]
+    lines += [
+        f"  {o.name:<40} {o.kind:<8} kernel {o.kernel[0]}x{o.kernel[1]}, stride {o.stride[0]}" for o in a.odd_layers
+    ]
+    if a.excluded:
+        return lines + [f"not analysed: {a.excluded}"]
+    lines.append(
+        f"theoretical RF of the final feature map: {a.trf.size} px (stride {a.trf.stride}, padding {a.trf.padding})"
+    )
+    for tag, prefix in (("before KP", ""), ("after KP", "kp_")):
+        if f"{prefix}L1" in a.metrics:
+            m = a.metrics
+            lines.append(
+                f"structural output ERF {tag:<9}: L1 = {m[prefix + 'L1']:.4f}, L2 = {m[prefix + 'L2']:.4f}, "
+                f"strong/weak lattice ratio = {m[prefix + 'lattice']:.3f}"
+            )
+    if a.kp_note:
+        lines.append(f"kernel padding not applied: {a.kp_note}")
+    return lines
+
+
+def check_model(spec: str, size: int | None = None, png: str | None = None) -> dict[str, Any]:
+    """Analyse the model named by ``spec``; write the structural ERF heatmaps to ``png``
+    (default ``<model>_erf.png``). Returns the report as a dict with its text under ``"text"``."""
     name, model = load_model(spec)
-    model.eval()
-    odd = find_odd_stride_layers(model)
-    lines = [f"model: {name} (input {size}x{size})", f"layers with an odd kernel and an even stride: {len(odd)}"]
-    lines += [f"  {o.name:<40} {o.kind:<8} kernel {o.kernel[0]}x{o.kernel[1]}, stride {o.stride[0]}" for o in odd]
-    report: dict[str, Any] = {"model": name, "size": size, "odd_stride_layers": [o.__dict__ for o in odd]}
-    trf = theoretical_rf(model, size)
-    report["trf"] = trf.size
-    if trf.is_global:
-        lines.append(f"not analysed: the receptive field is global ({trf.reason})")
-        report["text"] = "\n".join(lines)
-        return report
-    lines.append(f"theoretical RF of the final feature map: {trf.size} px (stride {trf.stride})")
-    before = structural_erf(model, size, target="output", dtype=torch.float32)
-    after = structural_erf(kernel_pad(model), size, target="output", dtype=torch.float32)
-    for tag, R in (("before KP", before), ("after KP", after)):
-        l1, l2 = imbalance_indices(R)
-        ratio = lattice_ratio(R)
-        report[tag] = {"L1": l1, "L2": l2, "lattice_ratio": ratio}
-        lines.append(f"structural output ERF {tag:<9}: L1 = {l1:.4f}, L2 = {l2:.4f}, strong/weak lattice ratio = {ratio:.3f}")
-    from .plotting import erf_pair_figure
+    size = size or input_size(name)
+    a = analyse(model.eval(), size)
+    lines = report_lines(name, size, a)
+    report: dict[str, Any] = {
+        "model": name,
+        "size": size,
+        "odd_stride_layers": [o.__dict__ for o in a.odd_layers],
+        "trf": None if a.trf is None else a.trf.size,
+        "excluded": a.excluded,
+        "kp_note": a.kp_note,
+        **a.metrics,
+    }
+    if "structural" in a.maps:
+        import matplotlib.pyplot as plt
 
-    out = Path(png or f"{name}_erf.png")
-    fig = erf_pair_figure(before, after, f"{name}: structural output ERF ({size}x{size}, no weights, no data)")
-    fig.savefig(out, dpi=110, bbox_inches="tight")
-    import matplotlib.pyplot as plt
+        from .plotting import erf_pair_figure, erf_single_figure
 
-    plt.close(fig)
-    report["png"] = str(out)
-    lines.append(f"heatmap written to {out}")
+        out = Path(png or f"{name}_erf.png")
+        title = f"{name}: structural output ERF ({size}x{size}, no weights, no data)"
+        if "structural_kp" in a.maps:
+            fig = erf_pair_figure(a.maps["structural"], a.maps["structural_kp"], title)
+        else:
+            fig = erf_single_figure(a.maps["structural"], title)
+        fig.savefig(out, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        report["png"] = str(out)
+        lines.append(f"heatmap written to {out}")
     report["text"] = "\n".join(lines)
     return report
+
+
+__all__ = ["ModelSpecError", "load_model", "check_model", "report_lines"]

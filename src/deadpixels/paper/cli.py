@@ -1,48 +1,71 @@
-"""Command line: ``python -m deadpixels {list,run,claims,check}``."""
+"""Command line: ``python -m deadpixels {list,run,verify,claims,check}``.
+
+Every expected failure (unknown experiment, missing dataset or weights, a stale cache, a bad model
+spec) ends with one clear message and a non-zero exit; set ``DEADPIXELS_DEBUG=1`` for tracebacks.
+"""
+
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 
-from .results import SCALES, CacheError, config_hash, load, results_dir, run_and_save
+from .experiment import SCALES, override
+from .results import CacheError, config_hash, load_folder, result_folder, results_dir, run_and_save
+
+
+def _resolve(whats: list[str]) -> list[str]:
+    from .experiments import EXPERIMENTS, chapters
+
+    chosen: list[str] = []
+    for what in whats:
+        if what == "all":
+            names = sorted(EXPERIMENTS)
+        elif what in EXPERIMENTS:
+            names = [what]
+        else:
+            names = [n for n, e in EXPERIMENTS.items() if e.chapter == what or e.chapter.startswith(what)]
+        if not names:
+            raise ValueError(
+                f"unknown experiment or chapter {what!r}; experiments: {', '.join(sorted(EXPERIMENTS))}; "
+                f"chapters: {', '.join(chapters())}; or 'all'"
+            )
+        chosen += [n for n in names if n not in chosen]
+    return chosen
+
+
+def _state(name: str, scale: str) -> str:
+    from .experiments import get_experiment
+    from .provenance import code_status
+
+    exp = get_experiment(name)
+    if scale not in exp.configs:
+        return "-"
+    try:
+        res = load_folder(result_folder(name, scale), config_hash(exp.config(scale)))
+    except CacheError as exc:
+        return "stale config" if "config" in str(exc) else "not cached"
+    p = res.provenance
+    age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(p["date"])
+    flags = [code_status(p)] + (["dirty tree"] if p.get("dirty") else [])
+    return f"{age.days}d{age.seconds // 3600}h, {', '.join(flags)}"
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from .experiments import EXPERIMENTS
 
-    print(f"{'experiment':<16}{'chapter':<22}" + "".join(f"{s:<24}" for s in SCALES))
+    print(f"{'experiment':<16}{'chapter':<20}{'check':<15}" + "".join(f"{s:<30}" for s in SCALES))
     for name, exp in sorted(EXPERIMENTS.items()):
-        cells = []
-        for scale in SCALES:
-            if scale not in exp.configs:
-                cells.append("no such scale")
-                continue
-            try:
-                res = load(name, scale, config_hash(exp.config(scale)))
-                age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(res.provenance["date"])
-                cells.append(f"cached, {age.days}d {age.seconds // 3600}h old")
-            except CacheError as exc:
-                cells.append("stale" if "config" in str(exc) else "not cached")
-        print(f"{name:<16}{exp.chapter:<22}" + "".join(f"{c:<24}" for c in cells))
-    print(f"\nresults folder: {results_dir()}")
+        cells = [_state(name, s) for s in SCALES]
+        print(f"{name:<16}{exp.chapter:<20}{exp.tolerance.kind:<15}" + "".join(f"{c:<30}" for c in cells))
+    print(
+        f"\ncells: age, and whether the package source that computes results changed since ('same code' / "
+        f"'code changed'). results folder: {results_dir()}"
+    )
     return 0
-
-
-def _resolve(what: str) -> list[str]:
-    from .experiments import EXPERIMENTS
-
-    if what == "all":
-        return sorted(EXPERIMENTS)
-    if what in EXPERIMENTS:
-        return [what]
-    chosen = [n for n, e in EXPERIMENTS.items() if e.chapter == what or e.chapter.startswith(what)]
-    if not chosen:
-        chapters = sorted({e.chapter for e in EXPERIMENTS.values()})
-        raise SystemExit(f"unknown experiment or chapter {what!r}; experiments: {sorted(EXPERIMENTS)}; chapters: {chapters}")
-    return chosen
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -54,14 +77,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.scale not in exp.configs:
             print(f"== {name} has no {args.scale} scale; skipped")
             continue
+        config = exp.config(args.scale)
         if args.seeds is not None:
-            cfg = exp.configs[args.scale]
-            for key in ("seeds",):
-                if key in cfg:
-                    cfg[key] = args.seeds
+            config = override(config, seeds=tuple(args.seeds))
         start = time.time()
         print(f"== {name} at {args.scale} scale on {args.device}", flush=True)
-        res = run_and_save(exp, args.scale, args.device, progress=not args.quiet)
+        res = run_and_save(exp, args.scale, args.device, progress=not args.quiet, config=config)
         summary.append((name, time.time() - start, res.folder))
     print("\nsummary:")
     for name, secs, folder in summary:
@@ -69,50 +90,117 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_verify(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .experiments import get_experiment
+    from .verify import summarise, summarise_compact, verify
+
+    failed = []
+    for name in _resolve(args.what):
+        exp = get_experiment(name)
+        if args.scale not in exp.configs:
+            print(f"== {name} has no {args.scale} scale; skipped")
+            continue
+        print(f"== verify {name} at {args.scale} scale ({exp.tolerance.describe()})", flush=True)
+        table = summarise(verify(exp, args.scale, args.device, progress=not args.quiet))
+        bad = table[table["status"] != "ok"]
+        with pd.option_context("display.max_colwidth", 70, "display.width", 200, "display.max_rows", 500):
+            print(summarise_compact(table).to_string(index=False) if not args.full else table.to_string(index=False))
+        print(f"   {len(table) - len(bad)}/{len(table)} items agree" + ("" if bad.empty else f"; {len(bad)} MISMATCH"))
+        if not bad.empty:
+            failed.append(name)
+    if failed:
+        print(f"\nverify failed for: {', '.join(failed)}")
+        return 1
+    print("\nverify: every rerun agrees with its cached result")
+    return 0
+
+
 def _cmd_claims(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from .claims import claims_provenance, claims_table
 
     table = claims_table(args.scale)
-    path = results_dir() / "claims.csv"
+    path = results_dir() / ("claims.csv" if args.scale == "cpu" else f"claims_{args.scale}.csv")
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False)
-    (results_dir() / "claims_provenance.json").write_text(json.dumps(claims_provenance(args.scale), indent=1))
-    with __import__("pandas").option_context("display.max_colwidth", 60, "display.width", 200):
+    path.with_name(path.stem + "_provenance.json").write_text(json.dumps(claims_provenance(args.scale), indent=1))
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         print(table[["claim_id", "paper", "ours", "verdict"]].to_string(index=False))
     print(f"\nwritten: {path}")
     return 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .census import check_model
+    from .check import check_model
 
     report = check_model(args.model, args.size, args.png)
     print(json.dumps(report, indent=1, default=str) if args.json else report["text"])
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m deadpixels", description=__doc__)
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m deadpixels", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="experiments, their scales, and whether results are cached (and how old)")
+    sub.add_parser(
+        "list",
+        help="experiments, their scales, and whether results are cached, how old, and whether the code changed since",
+    )
+    scale_help = (
+        "smoke: seconds (tests); cpu: minutes on 2 cores (default, cached in data/); paper: the paper's "
+        "protocol (GPU, ImageNet weights and the datasets)"
+    )
+    what_help = "experiment names, chapters (e.g. 04_kernel_padding or 04), or 'all'"
     r = sub.add_parser("run", help="run experiments and cache their results with provenance")
-    r.add_argument("what", help="an experiment name, a chapter (e.g. 04_kernel_padding or 04), or 'all'")
-    r.add_argument("--scale", choices=SCALES, default="cpu",
-                   help="smoke: seconds (tests); cpu: minutes on 2 cores (default, cached in data/); "
-                        "paper: the paper's protocol (GPU, ImageNet weights and the datasets)")
+    r.add_argument("what", nargs="+", help=what_help)
+    r.add_argument("--scale", choices=SCALES, default="cpu", help=scale_help)
     r.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
-    r.add_argument("--seeds", type=int, nargs="+", help="override the experiment's seeds")
+    r.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        help="override the seeds (saved beside the canonical result, in <scale>+<config hash>)",
+    )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    v = sub.add_parser("verify", help="rerun experiments and compare with the cache (non-zero exit on a mismatch)")
+    v.add_argument("what", nargs="+", help=what_help)
+    v.add_argument("--scale", choices=SCALES, default="cpu", help=scale_help)
+    v.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    v.add_argument("--full", action="store_true", help="print every compared item, not only mismatches")
+    v.add_argument("--quiet", action="store_true", help="no progress bars")
     c = sub.add_parser("claims", help="print the claims table and write data/results/claims.csv")
     c.add_argument("--scale", choices=SCALES, default="cpu", help="which cached results the verdicts use")
     k = sub.add_parser("check", help="dead-pixel check of any CNN: offending layers, imbalance before/after KP")
-    k.add_argument("model", help="a torchvision model name (e.g. resnet50) or path/to/module.py:attr (an nn.Module "
-                                 "or a function returning one)")
-    k.add_argument("--size", type=int, default=224, help="input side length (default 224)")
+    k.add_argument(
+        "model",
+        help="a torchvision model name (e.g. resnet50) or path/to/module.py:attr (an nn.Module "
+        "or a function returning one)",
+    )
+    k.add_argument("--size", type=int, default=None, help="input side length (default 224; 299 for inception_v3)")
     k.add_argument("--png", default=None, help="where to write the structural-ERF heatmap (default: <model>_erf.png)")
     k.add_argument("--json", action="store_true", help="print the report as JSON")
-    args = p.parse_args(argv)
-    return {"list": _cmd_list, "run": _cmd_run, "claims": _cmd_claims, "check": _cmd_check}[args.command](args)
+    return p
+
+
+COMMANDS = {"list": _cmd_list, "run": _cmd_run, "verify": _cmd_verify, "claims": _cmd_claims, "check": _cmd_check}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("\ninterrupted; cached results are untouched (writes are atomic)", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, CacheError, RuntimeError, OSError) as exc:
+        if os.environ.get("DEADPIXELS_DEBUG"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

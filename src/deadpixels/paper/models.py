@@ -1,7 +1,10 @@
 """The models of the paper: torchvision ResNets by name, optionally ImageNet-pretrained, plus
 width-reduced, kernel-padded and anti-aliased (BlurPool) variants."""
+
 from __future__ import annotations
 
+import copy
+import warnings
 from typing import Any
 
 import torch
@@ -9,20 +12,42 @@ import torchvision
 from torch import nn
 from torchvision.models import resnet as tv_resnet
 
-from .kernel_padding import kernel_pad
+from ..kernel_padding import kernel_pad
+from .efficientnet import LITE, antialias_lite, build_lite
 
 #: The nine ResNets of Table 1, with their paper labels.
 RESNETS: dict[str, str] = {
-    "resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50", "resnet101": "ResNet-101",
-    "resnet152": "ResNet-152", "wide_resnet50_2": "Wide-ResNet-50-2", "wide_resnet101_2": "Wide-ResNet-101-2",
-    "resnext50_32x4d": "ResNeXt-50-32x4d", "resnext101_32x8d": "ResNeXt-101-32x8d",
+    "resnet18": "ResNet-18",
+    "resnet34": "ResNet-34",
+    "resnet50": "ResNet-50",
+    "resnet101": "ResNet-101",
+    "resnet152": "ResNet-152",
+    "wide_resnet50_2": "Wide-ResNet-50-2",
+    "wide_resnet101_2": "Wide-ResNet-101-2",
+    "resnext50_32x4d": "ResNeXt-50-32x4d",
+    "resnext101_32x8d": "ResNeXt-101-32x8d",
 }
 #: Short labels used in the paper's Tables 3-6.
-SHORT: dict[str, str] = {"resnet50": "R-50", "resnet101": "R-101", "wide_resnet50_2": "W-50",
-                         "wide_resnet101_2": "W-101", "resnext50_32x4d": "X-50", "resnext101_32x8d": "X-101"}
+SHORT: dict[str, str] = {
+    "resnet50": "R-50",
+    "resnet101": "R-101",
+    "wide_resnet50_2": "W-50",
+    "wide_resnet101_2": "W-101",
+    "resnext50_32x4d": "X-50",
+    "resnext101_32x8d": "X-101",
+}
 #: Depth of each ResNet (number of weighted layers).
-DEPTH: dict[str, int] = {"resnet18": 18, "resnet34": 34, "resnet50": 50, "resnet101": 101, "resnet152": 152,
-                         "wide_resnet50_2": 50, "wide_resnet101_2": 101, "resnext50_32x4d": 50, "resnext101_32x8d": 101}
+DEPTH: dict[str, int] = {
+    "resnet18": 18,
+    "resnet34": 34,
+    "resnet50": 50,
+    "resnet101": 101,
+    "resnet152": 152,
+    "wide_resnet50_2": 50,
+    "wide_resnet101_2": 101,
+    "resnext50_32x4d": 50,
+    "resnext101_32x8d": 101,
+}
 VARIANTS = ("vanilla", "kp", "blurpool")
 
 _ARCH: dict[str, tuple[type[nn.Module], list[int], dict[str, int]]] = {
@@ -63,6 +88,16 @@ class ScaledResNet(tv_resnet.ResNet):
         return super()._make_layer(block, self._scale(planes), blocks, stride, dilate)
 
 
+def torchvision_model(name: str) -> nn.Module:
+    """A randomly initialised torchvision classifier by name, in eval mode (init warnings silenced)."""
+    names = torchvision.models.list_models(module=torchvision.models)
+    if name not in names:
+        raise ValueError(f"unknown torchvision model {name!r}; available: {', '.join(names)}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torchvision.models.get_model(name).eval()
+
+
 def _pretrained(name: str, weights: str) -> nn.Module:
     enum = torchvision.models.get_model_weights(name)
     try:
@@ -76,22 +111,46 @@ def _pretrained(name: str, weights: str) -> nn.Module:
         raise RuntimeError(
             f"ImageNet weights {w} for {name} could not be loaded ({type(exc).__name__}: {exc}). They are "
             f"downloaded from {w.url} on first use; without network, place that file in {hub}/checkpoints/. "
-            "Paper-scale results need these weights.") from exc
+            "Paper-scale results need these weights."
+        ) from exc
 
 
-def build_model(name: str, num_classes: int = 1000, width: float = 1.0, variant: str = "vanilla",
-                weights: str | None = None, seed: int | None = None, filter_size: int = 4) -> nn.Module:
-    """A ResNet of the paper by torchvision name.
+def build_model(
+    name: str,
+    num_classes: int = 1000,
+    width: float = 1.0,
+    variant: str = "vanilla",
+    weights: str | None = None,
+    seed: int | None = None,
+    filter_size: int = 4,
+) -> nn.Module:
+    """A model of the book by name: a ResNet of the paper (torchvision name) or EfficientNet-Lite0/1/2.
 
-    ``weights``: ``None`` (random init) or a torchvision weights name such as ``"IMAGENET1K_V1"``
-    (the paper's; its fc layer is then replaced for ``num_classes`` != 1000). ``width`` < 1 gives a
-    narrower network for CPU scale. ``variant``: ``"vanilla"``, ``"kp"`` (kernel padding: zero-padded
-    kernels if pretrained, freshly initialised otherwise) or ``"blurpool"`` (anti-aliasing, Zhang 2019).
+    Args:
+        name: one of :data:`RESNETS` or of :data:`~deadpixels.paper.efficientnet.LITE`.
+        num_classes: output classes; a pretrained classifier is replaced where this differs.
+        width: for ResNets, < 1 gives a narrower network for CPU scale (random init only).
+        variant: ``"vanilla"``, ``"kp"`` (kernel padding: zero-padded kernels if pretrained, freshly
+            initialised otherwise) or ``"blurpool"`` (anti-aliasing, Zhang 2019).
+        weights: ``None`` (random init); for ResNets a torchvision weights name such as
+            ``"IMAGENET1K_V1"`` (the paper's); for EfficientNet-Lite ``"imagenet"``.
+        seed: seeds the random initialisation.
+        filter_size: BlurPool's filter size.
+
+    Returns:
+        The model.
     """
-    if name not in _ARCH:
-        raise ValueError(f"unknown model {name!r}; available: {list(_ARCH)}")
     if variant not in VARIANTS:
         raise ValueError(f"unknown variant {variant!r}; available: {VARIANTS}")
+    if name in LITE:
+        if width != 1.0:
+            raise ValueError("EfficientNet-Lite exists at width 1.0 only")
+        model = build_lite(name, weights, num_classes, seed)
+        if variant == "kp":
+            return kernel_pad(model, pools=True, init="zeros" if weights is not None else "random")
+        return antialias_lite(model, filter_size) if variant == "blurpool" else model
+    if name not in _ARCH:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join([*_ARCH, *LITE])}")
     if seed is not None:
         torch.manual_seed(seed)
     if weights is not None:
@@ -114,25 +173,31 @@ def antialias(model: tv_resnet.ResNet, filter_size: int = 4) -> tv_resnet.ResNet
     """Anti-aliased copy of a torchvision ResNet, laid out as in ``antialiased_cnns`` (Zhang 2019):
     max-pool -> max (2x2, stride 1) + BlurPool; strided 3x3 -> stride 1 followed by BlurPool before
     the next conv; strided 1x1 shortcut -> BlurPool then 1x1. Weights are kept where shapes allow."""
-    import copy
-
     from antialiased_cnns import BlurPool
 
     model = copy.deepcopy(model)
     stem = model.conv1.out_channels
-    model.maxpool = nn.Sequential(nn.MaxPool2d(kernel_size=2, stride=1), BlurPool(stem, filt_size=filter_size, stride=2))
+    model.maxpool = nn.Sequential(
+        nn.MaxPool2d(kernel_size=2, stride=1), BlurPool(stem, filt_size=filter_size, stride=2)
+    )
     for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
         for block in stage:
             if isinstance(block, tv_resnet.Bottleneck) and block.conv2.stride == (2, 2):
                 block.conv2.stride = (1, 1)
-                block.conv3 = nn.Sequential(BlurPool(block.conv2.out_channels, filt_size=filter_size, stride=2), block.conv3)
+                block.conv3 = nn.Sequential(
+                    BlurPool(block.conv2.out_channels, filt_size=filter_size, stride=2), block.conv3
+                )
             elif isinstance(block, tv_resnet.BasicBlock) and block.conv1.stride == (2, 2):
                 block.conv1.stride = (1, 1)
-                block.conv2 = nn.Sequential(BlurPool(block.conv1.out_channels, filt_size=filter_size, stride=2), block.conv2)
+                block.conv2 = nn.Sequential(
+                    BlurPool(block.conv1.out_channels, filt_size=filter_size, stride=2), block.conv2
+                )
             if block.downsample is not None and block.downsample[0].stride == (2, 2):
                 conv = block.downsample[0]
                 conv.stride = (1, 1)
-                block.downsample = nn.Sequential(BlurPool(conv.in_channels, filt_size=filter_size, stride=2), *block.downsample)
+                block.downsample = nn.Sequential(
+                    BlurPool(conv.in_channels, filt_size=filter_size, stride=2), *block.downsample
+                )
     return model
 
 
@@ -141,5 +206,10 @@ def imagenet_metrics(name: str, weights: str = "IMAGENET1K_V1") -> dict[str, flo
     enum = torchvision.models.get_model_weights(name)
     w = enum[weights] if weights in enum.__members__ else enum.DEFAULT
     metrics = w.meta["_metrics"]["ImageNet-1K"]
-    return {"weights": w.name, "acc1": float(metrics["acc@1"]), "acc5": float(metrics["acc@5"]),
-            "params": int(w.meta["num_params"]), "gflops": float(w.meta.get("_ops", float("nan")))}
+    return {
+        "weights": w.name,
+        "acc1": float(metrics["acc@1"]),
+        "acc5": float(metrics["acc@5"]),
+        "params": int(w.meta["num_params"]),
+        "gflops": float(w.meta.get("_ops", float("nan"))),
+    }

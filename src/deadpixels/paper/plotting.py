@@ -1,19 +1,40 @@
 """Figures: colour-blind-safe palettes (Okabe-Ito; viridis/cividis maps), labelled, with a footer
 saying which scale and data produced them."""
+
 from __future__ import annotations
 
-from typing import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 METHOD_COLOURS = {"vanilla": "#0072B2", "kp": "#D55E00", "noise": "#009E73", "blurpool": "#CC79A7"}
-METHOD_LABELS = {"vanilla": "vanilla", "kp": "kernel padding", "noise": "Gaussian noise", "blurpool": "anti-aliasing (BlurPool)"}
+METHOD_LABELS = {
+    "vanilla": "vanilla",
+    "kp": "kernel padding",
+    "noise": "Gaussian noise",
+    "blurpool": "anti-aliasing (BlurPool)",
+}
 ERF_CMAP = "viridis"
 
-plt.rcParams.update({"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10})
+#: The book's figure style, applied inside each figure function only (matplotlib's global state is left alone).
+STYLE = {"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10}
+
+
+def styled(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Run a figure function under :data:`STYLE`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with plt.rc_context(STYLE):
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def footer(fig: plt.Figure, text: str) -> None:
@@ -26,7 +47,7 @@ def erf_image(ax: plt.Axes, R: np.ndarray, title: str = "", zoom: int | None = N
     R = np.asarray(R, dtype=np.float64)
     if zoom is not None:
         h, w = R.shape
-        R = R[h // 2 - zoom // 2:h // 2 + zoom // 2, w // 2 - zoom // 2:w // 2 + zoom // 2]
+        R = R[h // 2 - zoom // 2 : h // 2 + zoom // 2, w // 2 - zoom // 2 : w // 2 + zoom // 2]
     peak = R.max() if R.max() > 0 else 1.0
     ax.imshow(R / peak, cmap=ERF_CMAP, vmin=0, vmax=vmax or 1.0, interpolation="nearest")
     ax.set_title(title, fontsize=9)
@@ -34,8 +55,14 @@ def erf_image(ax: plt.Axes, R: np.ndarray, title: str = "", zoom: int | None = N
     ax.set_yticks([])
 
 
-def erf_grid(maps: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str], col_labels: Sequence[str],
-             zoom: int | None | Sequence[int | None] = None, size: float = 1.9) -> plt.Figure:
+@styled
+def erf_grid(
+    maps: Sequence[Sequence[np.ndarray]],
+    row_labels: Sequence[str],
+    col_labels: Sequence[str],
+    zoom: int | None | Sequence[int | None] = None,
+    size: float = 1.9,
+) -> plt.Figure:
     """Small multiples of ERF maps, one colour scale (each map divided by its peak); ``zoom`` shows
     the central pixels only (one value, or one per row)."""
     nr, nc = len(maps), len(maps[0])
@@ -50,6 +77,7 @@ def erf_grid(maps: Sequence[Sequence[np.ndarray]], row_labels: Sequence[str], co
     return fig
 
 
+@styled
 def erf_pair_figure(before: np.ndarray, after: np.ndarray, title: str, zoom: int = 32) -> plt.Figure:
     fig, axes = plt.subplots(1, 4, figsize=(11, 3))
     erf_image(axes[0], before, "before KP")
@@ -60,8 +88,27 @@ def erf_pair_figure(before: np.ndarray, after: np.ndarray, title: str, zoom: int
     return fig
 
 
-def labelled_scatter(x: Sequence[float], y: Sequence[float], labels: Sequence[str], xlabel: str, ylabel: str,
-                     title: str, groups: Sequence[str] | None = None, ax: plt.Axes | None = None) -> plt.Figure:
+@styled
+def erf_single_figure(R: np.ndarray, title: str, zoom: int = 32) -> plt.Figure:
+    """One ERF map, whole and its central ``zoom`` pixels (where kernel padding does not apply)."""
+    fig, axes = plt.subplots(1, 2, figsize=(6, 3))
+    erf_image(axes[0], R, "structural ERF")
+    erf_image(axes[1], R, f"central {zoom} px", zoom)
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+@styled
+def labelled_scatter(
+    x: Sequence[float],
+    y: Sequence[float],
+    labels: Sequence[str],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    groups: Sequence[str] | None = None,
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
     """Scatter with a text label per point; colour (and marker) by group where given."""
     fig = ax.figure if ax is not None else plt.figure(figsize=(6.4, 4.2))
     ax = ax or fig.add_subplot(111)
@@ -71,8 +118,15 @@ def labelled_scatter(x: Sequence[float], y: Sequence[float], labels: Sequence[st
     markers = "osD^v<>pPX*h"
     for k, g in enumerate(uniq):
         idx = [i for i, gi in enumerate(groups) if gi == g]
-        ax.scatter([x[i] for i in idx], [y[i] for i in idx], color=OKABE_ITO[k % len(OKABE_ITO)],
-                   marker=markers[(k // len(OKABE_ITO)) % len(markers)], label=g if len(uniq) > 1 else None, s=36, zorder=3)
+        ax.scatter(
+            [x[i] for i in idx],
+            [y[i] for i in idx],
+            color=OKABE_ITO[k % len(OKABE_ITO)],
+            marker=markers[(k // len(OKABE_ITO)) % len(markers)],
+            label=g if len(uniq) > 1 else None,
+            s=36,
+            zorder=3,
+        )
     for xi, yi, lab in zip(x, y, labels):
         if lab:
             ax.annotate(lab, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=7.5)
@@ -85,7 +139,8 @@ def labelled_scatter(x: Sequence[float], y: Sequence[float], labels: Sequence[st
     return fig
 
 
-def sigma_depth_figure(sig: "pd.DataFrame", trf: "pd.DataFrame") -> plt.Figure:  # noqa: F821
+@styled
+def sigma_depth_figure(sig: pd.DataFrame, trf: pd.DataFrame) -> plt.Figure:  # noqa: F821
     """ERF sigma (structural, weighted, paper) and TRF against depth for the plain ResNets."""
     plain = sig[sig["model"].str.fullmatch(r"resnet\d+")]
     fig, ax = plt.subplots(figsize=(6.6, 4.2))
@@ -112,12 +167,19 @@ def sigma_depth_figure(sig: "pd.DataFrame", trf: "pd.DataFrame") -> plt.Figure: 
     return fig
 
 
+@styled
 def coverage_figure(length: int = 16) -> plt.Figure:
     """The paper's Fig. 2: how often each input position is covered by stride-2 windows."""
-    from .kernel_padding import window_coverage
+    from ..kernel_padding import window_coverage
 
-    cases = [(3, 1, "3x3, stride 2 (odd)"), (4, 1, "4x4, stride 2 (KP)"), (1, 0, "1x1, stride 2 (shortcut)"),
-             (2, 0, "2x2, stride 2 (KP)"), (7, 3, "7x7, stride 2 (stem)"), (8, 3, "8x8, stride 2 (KP)")]
+    cases = [
+        (3, 1, "3x3, stride 2 (odd)"),
+        (4, 1, "4x4, stride 2 (KP)"),
+        (1, 0, "1x1, stride 2 (shortcut)"),
+        (2, 0, "2x2, stride 2 (KP)"),
+        (7, 3, "7x7, stride 2 (stem)"),
+        (8, 3, "8x8, stride 2 (KP)"),
+    ]
     fig, axes = plt.subplots(2, len(cases), figsize=(2.2 * len(cases), 4.6), gridspec_kw={"height_ratios": [1, 2]})
     for j, (k, p, title) in enumerate(cases):
         c = window_coverage(length, k, 2, p)
@@ -134,14 +196,26 @@ def coverage_figure(length: int = 16) -> plt.Figure:
     return fig
 
 
-def grouped_bars(df: "pd.DataFrame", index: str, columns: Sequence[str], ylabel: str, title: str,  # noqa: F821
-                 colours: Sequence[str] | None = None) -> plt.Figure:
+@styled
+def grouped_bars(
+    df: pd.DataFrame,
+    index: str,
+    columns: Sequence[str],
+    ylabel: str,
+    title: str,  # noqa: F821
+    colours: Sequence[str] | None = None,
+) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7.2, 3.6))
     n = len(columns)
     x = np.arange(len(df))
     for k, col in enumerate(columns):
-        ax.bar(x + (k - (n - 1) / 2) * 0.8 / n, df[col], width=0.8 / n, label=col,
-               color=(colours or OKABE_ITO)[k % len(OKABE_ITO)])
+        ax.bar(
+            x + (k - (n - 1) / 2) * 0.8 / n,
+            df[col],
+            width=0.8 / n,
+            label=col,
+            color=(colours or OKABE_ITO)[k % len(OKABE_ITO)],
+        )
     ax.set_xticks(x)
     ax.set_xticklabels(df[index])
     ax.set_ylabel(ylabel)
@@ -150,15 +224,28 @@ def grouped_bars(df: "pd.DataFrame", index: str, columns: Sequence[str], ylabel:
     return fig
 
 
-def curves(history: "pd.DataFrame", group: str, y: str = "test_acc", ylabel: str = "test accuracy",  # noqa: F821
-           title: str = "") -> plt.Figure:
+@styled
+def curves(
+    history: pd.DataFrame,
+    group: str,
+    y: str = "test_acc",
+    ylabel: str = "test accuracy",  # noqa: F821
+    title: str = "",
+) -> plt.Figure:
     """Mean curve per group over seeds, with a min-max band."""
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for k, (g, d) in enumerate(history.groupby(group)):
         stats = d.groupby("epoch")[y].agg(["mean", "min", "max"])
         colour = METHOD_COLOURS.get(g, OKABE_ITO[k])
         ax.plot(stats.index, stats["mean"], color=colour, label=f"{METHOD_LABELS.get(g, g)} (mean)", marker="o", ms=3)
-        ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=0.2, label=f"{METHOD_LABELS.get(g, g)} (min-max over seeds)")
+        ax.fill_between(
+            stats.index,
+            stats["min"],
+            stats["max"],
+            color=colour,
+            alpha=0.2,
+            label=f"{METHOD_LABELS.get(g, g)} (min-max over seeds)",
+        )
     ax.axhline(0.9, ls=":", color="#555555", label="90%")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)

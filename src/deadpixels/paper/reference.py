@@ -1,5 +1,6 @@
 """The paper's published numbers (Kim et al. 2023, Tables 1-6), for side-by-side comparison.
 These are the paper's values, never ours; our numbers come from data/results."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -30,18 +31,36 @@ TABLE2 = {
 }
 #: Table 3: L1 index of the output ERF.
 TABLE3 = pd.DataFrame(
-    {"R-50": [0.195, 0.164, 0.120, 0.095], "R-101": [0.187, 0.119, 0.090, 0.081], "W-50": [0.207, 0.149, 0.156, 0.134],
-     "W-101": [0.359, 0.270, 0.193, 0.119], "X-50": [0.256, 0.238, 0.168, 0.150], "X-101": [0.205, 0.179, 0.238, 0.116]},
-    index=["vanilla", "noise", "blurpool", "kp"])
+    {
+        "R-50": [0.195, 0.164, 0.120, 0.095],
+        "R-101": [0.187, 0.119, 0.090, 0.081],
+        "W-50": [0.207, 0.149, 0.156, 0.134],
+        "W-101": [0.359, 0.270, 0.193, 0.119],
+        "X-50": [0.256, 0.238, 0.168, 0.150],
+        "X-101": [0.205, 0.179, 0.238, 0.116],
+    },
+    index=["vanilla", "noise", "blurpool", "kp"],
+)
 #: Table 4: Caltech-101 test accuracy (%), mean of 3 runs.
-TABLE4 = pd.DataFrame({"before": [95.28, 95.14, 95.58], "after": [94.07, 94.09, 94.75], "diff": [-1.22, -1.05, -0.83]},
-                      index=["resnet101", "wide_resnet101_2", "resnext101_32x8d"])
+TABLE4 = pd.DataFrame(
+    {"before": [95.28, 95.14, 95.58], "after": [94.07, 94.09, 94.75], "diff": [-1.22, -1.05, -0.83]},
+    index=["resnet101", "wide_resnet101_2", "resnext101_32x8d"],
+)
 #: Table 5: std over the 25 pixels of R_XY and MD (Oxford-IIIT Pet).
-TABLE5 = pd.DataFrame({"item": ["std(R_XY)"] * 3 + ["std(MD)"] * 3, "model": ["R-101", "W-101", "X-101"] * 2,
-                       "before": [0.3700, 0.5713, 0.3898, 0.0736, 0.0575, 0.0770],
-                       "after": [0.1937, 0.2485, 0.1619, 0.0240, 0.0164, 0.0304]})
+TABLE5 = pd.DataFrame(
+    {
+        "item": ["std(R_XY)"] * 3 + ["std(MD)"] * 3,
+        "model": ["R-101", "W-101", "X-101"] * 2,
+        "before": [0.3700, 0.5713, 0.3898, 0.0736, 0.0575, 0.0770],
+        "after": [0.1937, 0.2485, 0.1619, 0.0240, 0.0164, 0.0304],
+    }
+)
 #: Fig. 5: R^2 between R_XY and MD over the 25 pixels before KP.
 FIG5_R2 = 0.7507
 #: Table 6: micro-object task, mean first epoch with test accuracy > 90% (5 runs).
-TABLE6 = pd.DataFrame({"before": [28.2, 28.0, 21.8], "after": [10.2, 14.2, 8.8], "diff": [-18.0, -13.8, -13.0]},
-                      index=["resnet101", "wide_resnet101_2", "resnext101_32x8d"])
+TABLE6 = pd.DataFrame(
+    {"before": [28.2, 28.0, 21.8], "after": [10.2, 14.2, 8.8], "diff": [-18.0, -13.8, -13.0]},
+    index=["resnet101", "wide_resnet101_2", "resnext101_32x8d"],
+)
+#: Table 1's TRF column (stage-4 output, 224 x 224 input), by torchvision model name.
+PAPER_TRF: dict[str, int] = {m: int(v["trf"]) for m, v in TABLE1.items()}

@@ -1,14 +1,15 @@
-"""Cached experiment results with provenance: small CSV/JSON/NPZ files plus ``provenance.json``."""
+"""The results cache: each experiment's tables (CSV), arrays (one NPZ) and values (JSON) with
+``provenance.json``, in ``data/results/<experiment>/<scale>/``. Writes are atomic, loads check
+every file's checksum and the config hash, and nothing here ever runs an experiment by itself."""
+
 from __future__ import annotations
 
-import datetime as _dt
+import datetime as dt
 import hashlib
 import json
 import os
-import platform
-import subprocess
+import shutil
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,46 +17,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SCALES = ("smoke", "cpu", "paper")
+from .experiment import SCALES, Experiment, config_dict
+from .provenance import environment, git_state, source_hash
 
 
 def results_dir() -> Path:
     """``$DEADPIXELS_RESULTS`` or the repository's ``data/results``."""
     env = os.environ.get("DEADPIXELS_RESULTS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "data" / "results"
+    return Path(env) if env else Path(__file__).resolve().parents[3] / "data" / "results"
 
 
-def config_hash(config: dict) -> str:
-    """A short, stable hash of a JSON-serialisable config."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def config_hash(config: Any) -> str:
+    """A short, stable hash of a config dataclass (or of its dict)."""
+    d = config if isinstance(config, dict) else config_dict(config)
+    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def result_folder(experiment: str, scale: str, config: Any = None, canonical: Any = None) -> Path:
+    """``<results>/<experiment>/<scale>`` for the scale's own config; a config that differs from it
+    (an override such as ``--seeds``) gets ``<scale>+<its hash>`` so it never replaces the canonical result."""
+    name = scale if config is None or canonical is None or config == canonical else f"{scale}+{config_hash(config)[:8]}"
+    return results_dir() / experiment / name
 
 
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
-def environment(device: str) -> dict[str, Any]:
-    """Versions and machine of this run."""
-    import matplotlib
-    import scipy
-    import torch
-    import torchvision
-
-    dev = device
-    if device.startswith("cuda") and torch.cuda.is_available():
-        dev = f"{device} ({torch.cuda.get_device_name(0)})"
-    return {"python": platform.python_version(), "torch": torch.__version__, "torchvision": torchvision.__version__,
-            "numpy": np.__version__, "pandas": pd.__version__, "scipy": scipy.__version__,
-            "matplotlib": matplotlib.__version__, "platform": platform.platform(), "processor": platform.machine(),
-            "cpu_threads": torch.get_num_threads(), "device": dev}
 
 
 class CacheError(Exception):
@@ -64,7 +50,7 @@ class CacheError(Exception):
 
 @dataclass
 class Result:
-    """What an experiment produced: tables (CSV), arrays (one NPZ) and JSON values, plus provenance."""
+    """What an experiment produced: tables, arrays and JSON values, with their provenance."""
 
     experiment: str
     scale: str
@@ -72,58 +58,71 @@ class Result:
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
     provenance: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = None
 
     @property
     def label(self) -> str:
-        """One line saying what produced these numbers (shown under every figure)."""
+        """One line saying what produced these numbers (for figure captions)."""
         p = self.provenance
-        return (f"{self.experiment} @ {self.scale} scale, data: {p.get('data', '?')}, device: "
-                f"{p.get('environment', {}).get('device', '?')}, {p.get('date', '?')[:10]}")
-
-    @property
-    def folder(self) -> Path:
-        return results_dir() / self.experiment / self.scale
+        return (
+            f"{self.experiment} @ {self.scale} scale, data: {p.get('data', '?')}, device: "
+            f"{p.get('environment', {}).get('device', '?')}, {p.get('date', '?')[:10]}"
+        )
 
 
-def save(result: Result) -> Path:
-    folder = result.folder
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.iterdir():
-        old.unlink()
-    files = []
-    for name, df in result.tables.items():
-        df.to_csv(folder / f"{name}.csv", index=False)
-        files.append(f"{name}.csv")
-    if result.arrays:
-        np.savez_compressed(folder / "arrays.npz", **result.arrays)
-        files.append("arrays.npz")
-    if result.values:
-        (folder / "values.json").write_text(json.dumps(result.values, indent=1, default=float))
-        files.append("values.json")
-    result.provenance["files"] = {f: _sha(folder / f) for f in files}
-    (folder / "provenance.json").write_text(json.dumps(result.provenance, indent=1, default=str))
+def save(result: Result, folder: Path) -> Path:
+    """Write ``result`` to ``folder`` atomically: into a temporary sibling first, then swapped in,
+    so an interruption at any point leaves the previous result intact."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        files = []
+        for name, df in result.tables.items():
+            df.to_csv(tmp / f"{name}.csv", index=False)
+            files.append(f"{name}.csv")
+        if result.arrays:
+            np.savez_compressed(tmp / "arrays.npz", **result.arrays)
+            files.append("arrays.npz")
+        if result.values:
+            (tmp / "values.json").write_text(json.dumps(result.values, indent=1, default=float))
+            files.append("values.json")
+        result.provenance["files"] = {f: _sha(tmp / f) for f in files}
+        (tmp / "provenance.json").write_text(json.dumps(result.provenance, indent=1, default=str))
+        old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result.folder = folder
     return folder
 
 
-def load(experiment: str, scale: str, expected_hash: str | None = None) -> Result:
-    """Load a cached result; raise :class:`CacheError` if it is missing, corrupt or stale."""
-    folder = results_dir() / experiment / scale
+def load_folder(folder: Path, expected_hash: str | None = None) -> Result:
+    """Load the result in ``folder``; :class:`CacheError` if missing, corrupt or from another config."""
     prov_path = folder / "provenance.json"
     if not prov_path.exists():
-        raise CacheError(f"no cached result for {experiment} at {scale} scale ({folder})")
+        raise CacheError(f"no cached result in {folder}")
     try:
         prov = json.loads(prov_path.read_text())
     except json.JSONDecodeError as exc:
         raise CacheError(f"corrupt provenance.json in {folder}: {exc}") from exc
     if expected_hash is not None and prov.get("config_hash") != expected_hash:
-        raise CacheError(f"cached {experiment}/{scale} was made from config {prov.get('config_hash')}, "
-                         f"the current config is {expected_hash}")
+        raise CacheError(
+            f"the cached result in {folder} was made from config {prov.get('config_hash')}, "
+            f"the current config is {expected_hash}"
+        )
     files = prov.get("files", {})
     for name, digest in files.items():
-        path = folder / name
-        if not path.exists() or _sha(path) != digest:
-            raise CacheError(f"cached file {path} is missing or does not match its recorded checksum")
-    res = Result(experiment, scale, provenance=prov)
+        if not (folder / name).exists() or _sha(folder / name) != digest:
+            raise CacheError(f"cached file {folder / name} is missing or does not match its recorded checksum")
+    res = Result(
+        prov.get("experiment", folder.parent.name), prov.get("scale", folder.name), provenance=prov, folder=folder
+    )
     for name in files:
         path = folder / name
         if name.endswith(".csv"):
@@ -136,9 +135,21 @@ def load(experiment: str, scale: str, expected_hash: str | None = None) -> Resul
     return res
 
 
-def run_and_save(experiment: Any, scale: str, device: str = "cpu", progress: bool = True) -> Result:
-    """Run ``experiment`` at ``scale`` and write its results and provenance."""
+def load(experiment: Experiment, scale: str) -> Result:
+    """The canonical cached result of ``experiment`` at ``scale``, which must match the current config."""
     config = experiment.config(scale)
+    return load_folder(result_folder(experiment.name, scale), config_hash(config))
+
+
+def run_and_save(
+    experiment: Experiment, scale: str, device: str = "cpu", progress: bool = True, config: Any = None
+) -> Result:
+    """Run ``experiment`` at ``scale`` (with ``config``, default the scale's own) and cache it with provenance."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; available: {', '.join(SCALES)}")
+    canonical = experiment.config(scale)
+    config = canonical if config is None else config
+    git = git_state()  # before the run: the code that runs is the code of this state
     start = time.time()
     out = experiment.run(config, device=device, progress=progress)
     res = Result(experiment.name, scale)
@@ -150,29 +161,32 @@ def run_and_save(experiment: Any, scale: str, device: str = "cpu", progress: boo
         else:
             res.values[name] = value
     res.provenance = {
-        "experiment": experiment.name, "chapter": experiment.chapter, "scale": scale, "config": config,
-        "config_hash": config_hash(config), "seed": config.get("seed"), "data": config.get("data"),
-        "environment": environment(device), "git_commit": _git_commit(),
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "experiment": experiment.name,
+        "chapter": experiment.chapter,
+        "scale": scale,
+        "config": config_dict(config),
+        "config_hash": config_hash(config),
+        "canonical": config == canonical,
+        "seed": getattr(config, "seed", None),
+        "data": getattr(config, "data", None),
+        "source_module": experiment.run.__module__,
+        "source_hash": source_hash(experiment.run.__module__),
+        **git,
+        "environment": environment(device),
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(time.time() - start, 2),
     }
-    save(res)
-    return load(experiment.name, scale)
+    return load_folder(save(res, result_folder(experiment.name, scale, config, canonical)))
 
 
-def load_or_run(experiment: Any, scale: str = "cpu", device: str = "cpu", progress: bool = True,
-                force: bool = False) -> Result:
-    """The cached result when its config hash matches the current config; otherwise run it.
-    A corrupt or stale cache is reported (a warning) and recomputed, never silently used."""
-    from .experiments import get_experiment
-
-    experiment = get_experiment(experiment) if isinstance(experiment, str) else experiment
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; available: {SCALES}")
-    if not force:
-        try:
-            return load(experiment.name, scale, config_hash(experiment.config(scale)))
-        except CacheError as exc:
-            if (results_dir() / experiment.name / scale).exists():
-                warnings.warn(f"recomputing: {exc}", stacklevel=2)
-    return run_and_save(experiment, scale, device, progress)
+__all__ = [
+    "results_dir",
+    "config_hash",
+    "result_folder",
+    "CacheError",
+    "Result",
+    "save",
+    "load",
+    "load_folder",
+    "run_and_save",
+]

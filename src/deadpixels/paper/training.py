@@ -1,9 +1,10 @@
 """The paper's training recipe (SGD 0.9, lr 0.01, wd 5e-4, cosine, batch 64, best-val model)."""
+
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from typing import Iterator
 
 import pandas as pd
 import torch
@@ -32,8 +33,9 @@ def _tensors(ds: Dataset) -> tuple[torch.Tensor, torch.Tensor] | None:
     return tuple(ds.tensors[:2]) if isinstance(ds, TensorDataset) else None  # type: ignore[return-value]
 
 
-def batches(ds: Dataset, batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None,
-            num_workers: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def batches(
+    ds: Dataset, batch_size: int, shuffle: bool = False, generator: torch.Generator | None = None, num_workers: int = 0
+) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Batches of a dataset; in-memory tensors are sliced directly (no per-item Python loop)."""
     t = _tensors(ds)
     if t is None:
@@ -42,12 +44,14 @@ def batches(ds: Dataset, batch_size: int, shuffle: bool = False, generator: torc
     x, y = t
     order = torch.randperm(len(x), generator=generator) if shuffle else torch.arange(len(x))
     for i in range(0, len(x), batch_size):
-        idx = order[i:i + batch_size]
+        idx = order[i : i + batch_size]
         yield x[idx], y[idx]
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, ds: Dataset, batch_size: int = 128, device: str | torch.device = "cpu") -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, ds: Dataset, batch_size: int = 128, device: str | torch.device = "cpu"
+) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of ``model`` on ``ds``."""
     model.eval()
     loss, correct, n = 0.0, 0, 0
@@ -61,15 +65,28 @@ def evaluate(model: nn.Module, ds: Dataset, batch_size: int = 128, device: str |
 
 
 @torch.no_grad()
-def logits(model: nn.Module, x: torch.Tensor, batch_size: int = 128, device: str | torch.device = "cpu") -> torch.Tensor:
+def logits(
+    model: nn.Module, x: torch.Tensor, batch_size: int = 128, device: str | torch.device = "cpu"
+) -> torch.Tensor:
     """Model outputs for a tensor of images, in batches (eval mode)."""
     model.eval()
-    return torch.cat([model(x[i:i + batch_size].to(device).contiguous(memory_format=torch.channels_last)).float().cpu()
-                      for i in range(0, len(x), batch_size)])
+    return torch.cat(
+        [
+            model(x[i : i + batch_size].to(device).contiguous(memory_format=torch.channels_last)).cpu()
+            for i in range(0, len(x), batch_size)
+        ]
+    )
 
 
-def train_classifier(model: nn.Module, splits: dict[str, Dataset], config: TrainConfig, seed: int = 0,
-                     device: str | torch.device = "cpu", progress: bool = True, desc: str = "train") -> tuple[nn.Module, pd.DataFrame]:
+def train_classifier(
+    model: nn.Module,
+    splits: dict[str, Dataset],
+    config: TrainConfig,
+    seed: int = 0,
+    device: str | torch.device = "cpu",
+    progress: bool = True,
+    desc: str = "train",
+) -> tuple[nn.Module, pd.DataFrame]:
     """Train with the paper's recipe; return the best-validation model and a per-epoch history
     (train/val/test loss and accuracy)."""
     torch.manual_seed(seed)
@@ -101,8 +118,17 @@ def train_classifier(model: nn.Module, splits: dict[str, Dataset], config: Train
         sched.step()
         val_loss, val_acc = evaluate(model, splits["val"], device=device)
         test_loss, test_acc = evaluate(model, splits["test"], device=device)
-        rows.append({"epoch": epoch + 1, "train_loss": tot / n, "train_acc": correct / n, "val_loss": val_loss,
-                     "val_acc": val_acc, "test_loss": test_loss, "test_acc": test_acc})
+        rows.append(
+            {
+                "epoch": epoch + 1,
+                "train_loss": tot / n,
+                "train_acc": correct / n,
+                "val_loss": val_loss,
+                "val_acc": val_acc,
+                "test_loss": test_loss,
+                "test_acc": test_acc,
+            }
+        )
         if val_acc > best_acc:
             best_acc, best = val_acc, copy.deepcopy(model.state_dict())
         bar.set_postfix(val_acc=f"{val_acc:.3f}")

@@ -1,0 +1,28 @@
+"""What the claims of several chapters share: the model lists, the significance level and ERF-table helpers."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..models import RESNETS
+from ..reference import TABLE1
+
+#: The nine ResNets of Tables 1 and 2.
+NINE = tuple(RESNETS)
+#: The significance level of every test in the rules.
+ALPHA = 0.05
+
+
+def weighted_erf(erf: pd.DataFrame) -> pd.DataFrame:
+    """The rows of an ERF table measured with weights (trained or random), not the structural ones."""
+    return erf[erf["kind"] != "structural"]
+
+
+def mean_sigma(df: pd.DataFrame) -> pd.Series:
+    """The mean of the Gaussian fit's sigma_x and sigma_y."""
+    return (df["sigma_x"] + df["sigma_y"]) / 2
+
+
+def paper_sigma(model: str) -> float:
+    """The paper's Table 1 mean sigma of ``model``."""
+    return (TABLE1[model]["sigma_x"] + TABLE1[model]["sigma_y"]) / 2

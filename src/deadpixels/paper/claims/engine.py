@@ -1,0 +1,170 @@
+"""The claims engine: a registry of claims, each with the paper's value, a rule fixed in code, the
+results it needs, and a function that computes our value and the verdict from cached results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..experiments import get_experiment
+from ..provenance import git_state
+from ..results import CacheError, Result, load
+
+REPRODUCED, PARTIAL, NOT, NOT_RUN = "reproduced", "partially reproduced", "not reproduced", "not run at this scale"
+VERDICTS = (REPRODUCED, PARTIAL, NOT, NOT_RUN)
+Outcome = tuple[str, str]  # (ours, verdict)
+
+
+@dataclass(frozen=True)
+class Need:
+    """A claim needs rows of ``table`` of ``experiment`` whose ``column`` takes each of ``values``
+    (``values=()``: only the table). A smaller scale that lacks them is "not run at this scale"."""
+
+    experiment: str
+    table: str
+    column: str = ""
+    values: tuple = ()
+
+
+@dataclass(frozen=True)
+class Claim:
+    claim_id: str
+    chapter: str
+    statement: str
+    paper: str
+    rule: str
+    needs: tuple[Need, ...]
+    optional: tuple[str, ...]  # experiments used where cached, never required
+    evaluate: Callable[[dict[str, Result]], Outcome]
+
+    @property
+    def experiments(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n.experiment for n in self.needs))
+
+
+CLAIMS: list[Claim] = []
+
+
+def claim(
+    claim_id: str,
+    chapter: str,
+    statement: str,
+    paper: str,
+    rule: str,
+    needs: tuple[Need, ...],
+    optional: tuple[str, ...] = (),
+) -> Callable:
+    """Register the decorated function as the evaluation of a claim."""
+
+    def wrap(fn: Callable[[dict[str, Result]], Outcome]) -> Callable:
+        CLAIMS.append(Claim(claim_id, chapter, statement, paper, rule, needs, optional, fn))
+        return fn
+
+    return wrap
+
+
+def load_current(name: str, scale: str) -> Result | None:
+    """The current cached result of experiment ``name`` at ``scale``, or None (missing, stale, no such scale)."""
+    try:
+        return load(get_experiment(name), scale)
+    except (CacheError, ValueError):  # not cached, stale, or no such scale
+        return None
+
+
+def missing(c: Claim, results: dict[str, Result]) -> str | None:
+    """What the claim needs that the results lack, or None."""
+    for need in c.needs:
+        res = results.get(need.experiment)
+        if res is None:
+            return f"no current result of {need.experiment}"
+        table = res.tables.get(need.table)
+        if table is None:
+            return f"{need.experiment} has no table {need.table}"
+        if need.column:
+            absent = [v for v in need.values if v not in set(table[need.column])]
+            if absent:
+                return f"{need.experiment} at this scale lacks {need.column} {', '.join(map(str, absent))}"
+    return None
+
+
+def evaluate(c: Claim, results: dict[str, Result]) -> Outcome:
+    """Our value and the verdict; "not run at this scale" where a needed result is missing. Any
+    error inside the rule propagates: a bug is never reported as a missing result."""
+    why = missing(c, results)
+    if why is not None:
+        return why, NOT_RUN
+    ours, verdict = c.evaluate(results)
+    if verdict not in VERDICTS:
+        raise ValueError(f"claim {c.claim_id} returned the unknown verdict {verdict!r}")
+    return ours, verdict
+
+
+def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -> pd.DataFrame:
+    """Every claim with the paper's value, ours and the verdict from the cached results at ``scale``
+    (or from ``results``, by experiment name, where given)."""
+    names = {n for c in CLAIMS for n in (*c.experiments, *c.optional)}
+    cache = (
+        results if results is not None else {n: r for n in sorted(names) if (r := load_current(n, scale)) is not None}
+    )
+    rows = []
+    for c in CLAIMS:
+        ours, verdict = evaluate(c, cache)
+        rows.append(
+            {
+                "claim_id": c.claim_id,
+                "chapter": c.chapter,
+                "statement": c.statement,
+                "paper": c.paper,
+                "ours": ours,
+                "scale": scale,
+                "verdict": verdict,
+                "rule": c.rule,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def chapter_claims(chapter: str, scale: str = "cpu") -> pd.DataFrame:
+    """The claims of one chapter (for the chapter's verdict table)."""
+    t = claims_table(scale)
+    return t[t["chapter"] == chapter].reset_index(drop=True)
+
+
+def claims_provenance(scale: str) -> dict:
+    """What ``claims.csv`` was computed from: the scale, the code, and the config hash, source hash
+    and date of every cached result the verdicts read."""
+    used = {}
+    for name in sorted({n for c in CLAIMS for n in (*c.experiments, *c.optional)}):
+        res = load_current(name, scale)
+        used[name] = (
+            None
+            if res is None
+            else {k: res.provenance.get(k) for k in ("config_hash", "source_hash", "git_commit", "dirty", "date")}
+        )
+    return {
+        "scale": scale,
+        **git_state(),
+        "results": used,
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+__all__ = [
+    "CLAIMS",
+    "Claim",
+    "Need",
+    "claim",
+    "claims_table",
+    "chapter_claims",
+    "claims_provenance",
+    "evaluate",
+    "load_current",
+    "VERDICTS",
+    "REPRODUCED",
+    "PARTIAL",
+    "NOT",
+    "NOT_RUN",
+]

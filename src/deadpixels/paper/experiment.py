@@ -1,0 +1,89 @@
+"""What an experiment is: a name, the chapter it feeds, a typed config per scale, the function that
+runs it, and how :mod:`deadpixels.paper.verify` compares a rerun with its cached result."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: The three scales of every experiment: ``smoke`` (seconds, tests), ``cpu`` (the cached default)
+#: and ``paper`` (the paper's protocol: GPU, ImageNet weights, the datasets).
+SCALES = ("smoke", "cpu", "paper")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How a rerun must agree with the cache.
+
+    ``kind``: ``"exact"`` (a quantity that holds at any scale and is computed in float64, or is an
+    integer; agreement within ``atol``, a stated rounding bound), ``"deterministic"`` (float32
+    arithmetic on fixed inputs: within ``rtol``/``atol``) or ``"trained"`` (training on a CPU;
+    within ``rtol``/``atol``, and every claim it feeds must keep its verdict).
+    """
+
+    kind: str
+    rtol: float = 0.0
+    atol: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("exact", "deterministic", "trained"):
+            raise ValueError(f"tolerance kind must be exact, deterministic or trained; got {self.kind!r}")
+
+    def describe(self) -> str:
+        return f"{self.kind}: |a - b| <= {self.atol:g} + {self.rtol:g} |b|"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of the book. ``configs`` maps each scale to a frozen config dataclass;
+    ``run(config, device, progress)`` returns tables (DataFrames), arrays and JSON values by name."""
+
+    name: str
+    chapter: str
+    description: str
+    configs: Mapping[str, Any]
+    run: Callable[..., dict[str, Any]]
+    tolerance: Tolerance
+
+    def config(self, scale: str) -> Any:
+        """The config at ``scale`` (frozen: derive variants with :func:`override`)."""
+        if scale not in SCALES:
+            raise ValueError(f"unknown scale {scale!r}; available: {', '.join(SCALES)}")
+        if scale not in self.configs:
+            raise ValueError(f"{self.name} has no {scale!r} scale; available: {', '.join(self.configs)}")
+        return self.configs[scale]
+
+
+def config_dict(config: Any) -> dict[str, Any]:
+    """A config dataclass as a plain, JSON-serialisable dict (tuples become lists)."""
+
+    def plain(v: Any) -> Any:
+        if isinstance(v, (tuple, list)):
+            return [plain(x) for x in v]
+        if isinstance(v, dict):
+            return {k: plain(x) for k, x in v.items()}
+        return v
+
+    return {k: plain(v) for k, v in dataclasses.asdict(config).items()}
+
+
+def override(config: Any, **changes: Any) -> Any:
+    """A copy of ``config`` with ``changes``; unknown fields are refused with the allowed ones."""
+    fields = {f.name for f in dataclasses.fields(config)}
+    unknown = sorted(set(changes) - fields)
+    if unknown:
+        raise ValueError(
+            f"{type(config).__name__} has no field {', '.join(unknown)}; fields: {', '.join(sorted(fields))}"
+        )
+    return dataclasses.replace(config, **changes)
+
+
+def data_root(config: Any) -> str:
+    """Where the paper's datasets live: the config's ``data_root``, ``$DEADPIXELS_DATA`` or ``~/data``."""
+    return getattr(config, "data_root", None) or os.environ.get("DEADPIXELS_DATA", "~/data")
+
+
+__all__ = ["SCALES", "Tolerance", "Experiment", "config_dict", "override", "data_root"]

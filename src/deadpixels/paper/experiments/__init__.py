@@ -1,0 +1,27 @@
+"""The book's experiments, one module per chapter, and their registry."""
+
+from __future__ import annotations
+
+from ..experiment import Experiment
+from . import census, erf_saturation, kernel_padding, perturbation, rf_accuracy
+
+#: Every experiment by name.
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e
+    for module in (rf_accuracy, erf_saturation, kernel_padding, perturbation, census)
+    for e in module.EXPERIMENTS
+}
+
+
+def get_experiment(name: str) -> Experiment:
+    """The experiment called ``name``; a ValueError lists the known ones."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; available: {', '.join(sorted(EXPERIMENTS))}")
+    return EXPERIMENTS[name]
+
+
+def chapters() -> list[str]:
+    return sorted({e.chapter for e in EXPERIMENTS.values()})
+
+
+__all__ = ["EXPERIMENTS", "get_experiment", "chapters"]

