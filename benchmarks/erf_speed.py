@@ -5,6 +5,7 @@
 
 Prints images/s of both, their ratio, and the largest difference between the two ERF maps.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,9 +14,9 @@ import time
 import numpy as np
 import torch
 import torchvision
+from deadpixels.data import natural_images
 
 from deadpixels import effective_rf
-from deadpixels.data import natural_images
 
 
 def authors_loop(model: torch.nn.Module, images: torch.Tensor, target: str) -> np.ndarray:
@@ -25,7 +26,7 @@ def authors_loop(model: torch.nn.Module, images: torch.Tensor, target: str) -> n
     handle = model.get_submodule(target).register_forward_hook(lambda m, i, o: feats.__setitem__("a", o))
     total = np.zeros(images.shape[-2:])
     for i in range(len(images)):
-        x = images[i:i + 1].clone().requires_grad_(True)
+        x = images[i : i + 1].clone().requires_grad_(True)
         model(x)
         a = feats["a"]
         a[0, :, a.shape[2] // 2, a.shape[3] // 2].mean().backward()
@@ -47,8 +48,10 @@ def main() -> None:
     torch.manual_seed(0)
     model = torchvision.models.get_model(args.model).eval()
     x = natural_images(args.images, args.size, seed=0)
-    print(f"{args.model}, {args.images} images {args.size}x{args.size}, target {args.target}, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"{args.model}, {args.images} images {args.size}x{args.size}, target {args.target}, "
+        f"{torch.get_num_threads()} threads"
+    )
     ours_fn = lambda: effective_rf(model, x, args.target, batch_size=args.batch_size, progress=False)  # noqa: E731
     loop_fn = lambda: authors_loop(model, x, args.target)  # noqa: E731
     t_ours, t_loop = best_time(ours_fn, args.repeats), best_time(loop_fn, args.repeats)

@@ -1,15 +1,19 @@
 import pandas as pd
 import pytest
 
-from deadpixels import claims as C
-from deadpixels.results import Result
+from deadpixels.paper import claims as C
+from deadpixels.paper.results import Result
 
 
 def _clf(vanilla_acc, kp_acc, l1=None):
-    rows = [{"arch": "resnet50", "method": "vanilla", "seed": i, "test_acc": a, "L1": 0.2, "translation": 0.5}
-            for i, a in enumerate(vanilla_acc)]
-    rows += [{"arch": "resnet50", "method": "kp", "seed": i, "test_acc": a, "L1": 0.1, "translation": 0.4}
-             for i, a in enumerate(kp_acc)]
+    rows = [
+        {"arch": "resnet50", "method": "vanilla", "seed": i, "test_acc": a, "L1": 0.2, "translation": 0.5}
+        for i, a in enumerate(vanilla_acc)
+    ]
+    rows += [
+        {"arch": "resnet50", "method": "kp", "seed": i, "test_acc": a, "L1": 0.1, "translation": 0.4}
+        for i, a in enumerate(kp_acc)
+    ]
     return {"classification": Result("classification", "cpu", tables={"runs": pd.DataFrame(rows)})}
 
 
@@ -35,6 +39,7 @@ def test_micro_object_rule():
         rows = [{"arch": "r", "variant": "vanilla", "seed": i, "first_epoch_90": v} for i, v in enumerate(before)]
         rows += [{"arch": "r", "variant": "kp", "seed": i, "first_epoch_90": v} for i, v in enumerate(after)]
         return {"micro_object": Result("micro_object", "cpu", tables={"runs": pd.DataFrame(rows)})}
+
     evaluate = _claim("micro-object").evaluate
     assert evaluate(micro([28, 30, 27, 29, 26], [10, 11, 9, 12, 10]))[1] == C.REPRODUCED
     assert evaluate(micro([12, 5, 12, 6, 12], [11, 4, 12, 12, 5]))[1] == C.PARTIAL

@@ -3,7 +3,8 @@ import pytest
 import torch
 from PIL import Image
 
-from deadpixels import data as D
+from deadpixels.paper import data as D
+from deadpixels.paper import datasets as DS
 
 
 def test_natural_images_are_deterministic_and_normalised():
@@ -23,7 +24,7 @@ def test_photo_classification_is_balanced():
     x, y = s["train"].tensors
     assert x.shape == (32, 3, 24, 24)
     assert set(y.tolist()) == set(range(len(D.PHOTOS)))
-    assert D.num_classes(s["test"]) <= len(D.PHOTOS)
+    assert DS.num_classes(s["test"]) <= len(D.PHOTOS)
 
 
 def test_micro_object_paints_black_or_red_boxes():
@@ -41,18 +42,20 @@ def test_micro_object_paints_black_or_red_boxes():
 
 
 def test_split_is_70_15_15_and_seeded():
-    idx = D.split_indices(100, seed=0)
+    idx = DS.split_indices(100, seed=0)
     assert [len(idx[k]) for k in ("train", "val", "test")] == [70, 15, 15]
     assert len(set(np.concatenate(list(idx.values())))) == 100
-    assert (idx["train"] == D.split_indices(100, seed=0)["train"]).all()
+    assert (idx["train"] == DS.split_indices(100, seed=0)["train"]).all()
 
 
-@pytest.mark.parametrize("name,how", [("caltech101", "Caltech101"), ("cub200", "CUB_200_2011"), ("pet", "OxfordIIITPet")])
+@pytest.mark.parametrize(
+    "name,how", [("caltech101", "Caltech101"), ("cub200", "CUB_200_2011"), ("pet", "OxfordIIITPet")]
+)
 def test_missing_datasets_say_where_to_put_them(tmp_path, name, how):
     with pytest.raises(FileNotFoundError, match=how):
-        D.paper_dataset(name, tmp_path)
+        DS.paper_dataset(name, tmp_path)
     with pytest.raises(ValueError, match="unknown dataset"):
-        D.paper_dataset("imagenet", tmp_path)
+        DS.paper_dataset("imagenet", tmp_path)
 
 
 def _fake_image_tree(folder, classes=3, per_class=10, size=40):
@@ -68,16 +71,18 @@ def test_caltech_and_cub_loaders_on_generated_data(tmp_path):
     _fake_image_tree(tmp_path / "caltech101" / "101_ObjectCategories", classes=3)
     _fake_image_tree(tmp_path / "CUB_200_2011" / "images", classes=2)
     for name, n_classes in (("caltech101", 3), ("cub200", 2)):
-        s = D.paper_dataset(name, tmp_path, D.paper_transforms(True, 32), D.paper_transforms(False, 32))
-        assert [len(s[k]) for k in ("train", "val", "test")] == [n_classes * 7, int(n_classes * 10 * 0.15)] * 1 + [int(n_classes * 10 * 0.15)]
+        s = DS.paper_dataset(name, tmp_path, DS.paper_transforms(True, 32), DS.paper_transforms(False, 32))
+        assert [len(s[k]) for k in ("train", "val", "test")] == [n_classes * 7, int(n_classes * 10 * 0.15)] * 1 + [
+            int(n_classes * 10 * 0.15)
+        ]
         x, y = s["test"][0]
         assert x.shape == (3, 32, 32) and 0 <= y < n_classes
-        assert D.num_classes(s["train"]) == n_classes
+        assert DS.num_classes(s["train"]) == n_classes
 
 
 def test_paper_micro_object_on_generated_caltech(tmp_path):
     _fake_image_tree(tmp_path / "caltech101" / "101_ObjectCategories", classes=2)
-    s = D.paper_micro_object(tmp_path, size=32, box=4)
+    s = DS.paper_micro_object(tmp_path, size=32, box=4)
     x, y = s["train"][1]
     assert x.shape == (3, 32, 32) and y == 1
     raw = x * torch.tensor(D.IMAGENET_STD).view(3, 1, 1) + torch.tensor(D.IMAGENET_MEAN).view(3, 1, 1)

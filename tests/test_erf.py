@@ -14,12 +14,14 @@ def _loop_erf(model, x, target, labels=None):
     model.eval()
     acc = 0
     for i in range(len(x)):
-        xi = x[i:i + 1].clone().requires_grad_(True)
+        xi = x[i : i + 1].clone().requires_grad_(True)
         feats = {}
         if target == "output":
             F = model(xi)[0, labels[i]]
         else:
-            h = model.get_submodule(target).register_forward_hook(lambda m, a, o: feats.__setitem__("a", o))
+            h = model.get_submodule(target).register_forward_hook(
+                lambda m, a, o, feats=feats: feats.__setitem__("a", o)
+            )
             model(xi)
             h.remove()
             a = feats["a"]

@@ -3,7 +3,7 @@ import torch
 import torchvision
 from torch import nn
 
-from deadpixels import find_odd_stride_layers, kernel_pad, structural_erf, lattice_ratio
+from deadpixels import find_odd_stride_layers, kernel_pad, lattice_ratio, structural_erf
 from deadpixels.kernel_padding import PaddedConv2d, PaddedMaxPool2d, window_coverage
 
 
@@ -16,8 +16,17 @@ def _randomise_bn(model):
     return model
 
 
-@pytest.mark.parametrize("name,size", [("resnet18", 64), ("resnext50_32x4d", 64), ("mobilenet_v2", 64),
-                                       ("densenet121", 64), ("regnet_x_400mf", 64), ("alexnet", 96)])
+@pytest.mark.parametrize(
+    "name,size",
+    [
+        ("resnet18", 64),
+        ("resnext50_32x4d", 64),
+        ("mobilenet_v2", 64),
+        ("densenet121", 64),
+        ("regnet_x_400mf", 64),
+        ("alexnet", 96),
+    ],
+)
 def test_zero_padding_leaves_outputs_unchanged(name, size):
     torch.manual_seed(0)
     model = _randomise_bn(torchvision.models.get_model(name).double().eval())
@@ -69,8 +78,16 @@ def test_odd_feature_maps_are_refused():
 
 def test_find_odd_stride_layers_names_them():
     names = [layer.name for layer in find_odd_stride_layers(torchvision.models.resnet50())]
-    assert names == ["conv1", "maxpool", "layer2.0.conv2", "layer2.0.downsample.0", "layer3.0.conv2",
-                     "layer3.0.downsample.0", "layer4.0.conv2", "layer4.0.downsample.0"]
+    assert names == [
+        "conv1",
+        "maxpool",
+        "layer2.0.conv2",
+        "layer2.0.downsample.0",
+        "layer3.0.conv2",
+        "layer3.0.downsample.0",
+        "layer4.0.conv2",
+        "layer4.0.downsample.0",
+    ]
     names18 = [layer.name for layer in find_odd_stride_layers(torchvision.models.resnet18())]
     assert "layer2.0.conv1" in names18
     assert find_odd_stride_layers(torchvision.models.convnext_tiny()) == []
@@ -83,3 +100,49 @@ def test_window_coverage_is_the_papers_figure_2():
     assert list(window_coverage(8, 2, 2, 0)) == [1] * 8
     with pytest.raises(ValueError):
         window_coverage(8, 0, 2)
+
+
+def _tf_same_net():
+    from deadpixels.same_padding import SamePadConv2d
+
+    torch.manual_seed(0)
+    return (
+        nn.Sequential(
+            SamePadConv2d(3, 8, 3, stride=2),
+            nn.BatchNorm2d(8),
+            nn.ReLU6(),
+            SamePadConv2d(8, 8, 5, stride=2, groups=8),
+            nn.ReLU6(),  # depthwise 5x5, as in EfficientNet-Lite
+            SamePadConv2d(8, 4, 1),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
+        )
+        .double()
+        .eval()
+    )
+
+
+@pytest.mark.parametrize("size", [32, 33, 30])
+def test_kernel_padding_of_tensorflow_same_padding_is_exact(size):
+    """Asymmetric "SAME" padding (0 in front, 1 behind at stride 2): the padded layer keeps the front
+    padding and adds a zero row behind, so it is exact on even and odd maps alike."""
+    net = _tf_same_net()
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.running_mean.normal_(0, 0.1)
+            m.running_var.uniform_(0.5, 2.0)
+    padded = kernel_pad(net).eval()
+    assert [m.kernel_size for m in padded.modules() if isinstance(m, nn.Conv2d)] == [(4, 4), (6, 6), (1, 1)]
+    x = torch.randn(2, 3, size, size, dtype=torch.float64)
+    with torch.no_grad():
+        assert (net(x) - padded(x)).abs().max().item() < 1e-12
+    R = structural_erf(padded, 64, target="output")
+    assert lattice_ratio(R) < 1.02 < lattice_ratio(structural_erf(net, 64, target="output"))
+
+
+def test_trf_of_tensorflow_same_padding():
+    from deadpixels import theoretical_rf
+
+    r = theoretical_rf(_tf_same_net(), 32, target="3")
+    # 3x3/2 then 5x5/2: size 1 + 2 + 4*2 = 11, stride 4; "SAME" pads (0, 1) then (1, 2): front padding 0 + 1*2
+    assert (r.size, r.stride, r.padding) == (11, 4, 2)

@@ -5,7 +5,7 @@ import torchvision
 from torch import nn
 
 from deadpixels import structural_erf, theoretical_rf
-from deadpixels.receptive_field import PAPER_TRF
+from deadpixels.paper.reference import PAPER_TRF
 
 
 @pytest.mark.parametrize("name,expected", sorted(PAPER_TRF.items()))
@@ -25,8 +25,7 @@ def test_known_values_of_other_stages():
     assert theoretical_rf(m, target="maxpool").size == 11
 
 
-@pytest.mark.parametrize("name,size", [("squeezenet1_1", 448), ("googlenet", 512), ("resnet18", 512),
-                                       ("vgg11", 224)])
+@pytest.mark.parametrize("name,size", [("squeezenet1_1", 448), ("googlenet", 512), ("resnet18", 512), ("vgg11", 224)])
 def test_trf_matches_gradient_extent_of_linearised_network(name, size):
     """Independent measurement: the support of the input gradient of a uniform-kernel, activation-free copy."""
     model = torchvision.models.get_model(name)
@@ -74,3 +73,35 @@ def test_unsupported_operation_is_refused():
 
     with pytest.raises(ValueError, match="interpolate"):
         theoretical_rf(Interp(), 32)
+
+
+@pytest.mark.parametrize(
+    "name,target,size,stride,padding",
+    [
+        ("vgg16", "features.30", 212, 32, 90),  # Araujo et al. (2019), Distill, Table of VGG-16
+        ("resnet50", "layer3", 267, 16, 133),
+    ],
+)
+def test_effective_padding_matches_published_values(name, target, size, stride, padding):
+    r = theoretical_rf(torchvision.models.get_model(name), 224, target=target)
+    assert (r.size, r.stride, r.padding) == (size, stride, padding)
+
+
+@pytest.mark.parametrize("name,size", [("resnet18", 512), ("vgg11", 224), ("googlenet", 512)])
+def test_receptive_field_centre_matches_the_gradient_support(name, size):
+    """The centre from (size, stride, padding) equals the midpoint of the structural ERF's support."""
+    model = torchvision.models.get_model(name)
+    r = theoretical_rf(model, size)
+    h, w = r.feature_shape[-2:]
+    S = structural_erf(model, size)
+    cols, rows = np.nonzero(S.sum(0))[0], np.nonzero(S.sum(1))[0]
+    assert r.center(h // 2, w // 2) == ((rows.min() + rows.max()) / 2, (cols.min() + cols.max()) / 2)
+
+
+def test_explicit_padding_layers_shift_the_window():
+    """TensorFlow-style 'same' padding done by an explicit pad: the window moves, its size does not."""
+    model = nn.Sequential(nn.ZeroPad2d((0, 1, 0, 1)), nn.Conv2d(3, 4, 3, stride=2), nn.Conv2d(4, 4, 3, padding=1))
+    r = theoretical_rf(model, 16, target="output")
+    assert (r.size, r.stride, r.padding) == (7, 2, 2)
+    model = nn.Sequential(nn.ZeroPad2d((1, 1, 1, 1)), nn.Conv2d(3, 4, 3, stride=2))
+    assert theoretical_rf(model, 16, target="output").padding == 1

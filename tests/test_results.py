@@ -1,80 +1,126 @@
+"""The results cache: provenance, checksums, stale configs, overrides and atomic writes."""
+
 import json
-import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from deadpixels.experiments import Experiment
-from deadpixels.results import CacheError, config_hash, load, load_or_run
+from deadpixels.paper import results as R
+from deadpixels.paper.experiment import Experiment, Tolerance, override
+from deadpixels.paper.provenance import code_status, source_files, source_hash
+
+
+@dataclass(frozen=True)
+class ToyConfig:
+    seed: int
+    data: str = "random"
+    seeds: tuple = (0,)
 
 
 def _experiment(calls):
     def run(config, device="cpu", progress=True):
-        calls.append(config["seed"])
-        rng = np.random.default_rng(config["seed"])
+        calls.append(config.seed)
+        rng = np.random.default_rng(config.seed)
         return {"table": pd.DataFrame({"x": rng.random(3)}), "arr": rng.random((4, 4)), "note": {"n": 3}}
-    return Experiment("toy", "00_toy", "a toy", {"smoke": {"seed": 1, "data": "random"}, "cpu": {"seed": 2, "data": "random"}}, run)
+
+    return Experiment("toy", "00_toy", "a toy", {"smoke": ToyConfig(1), "cpu": ToyConfig(2)}, run, Tolerance("exact"))
 
 
-def test_cache_miss_then_hit(results_tmp):
+def test_save_then_load_with_provenance(results_tmp):
     calls = []
     exp = _experiment(calls)
-    a = load_or_run(exp, "smoke", progress=False)
-    b = load_or_run(exp, "smoke", progress=False)
+    a = R.run_and_save(exp, "smoke", progress=False)
+    b = R.load(exp, "smoke")
     assert calls == [1]
     pd.testing.assert_frame_equal(a.tables["table"], b.tables["table"])
     np.testing.assert_array_equal(a.arrays["arr"], b.arrays["arr"])
     assert b.values == {"note": {"n": 3}}
     p = b.provenance
-    for key in ("experiment", "scale", "config", "config_hash", "seed", "environment", "git_commit", "date", "wall_time_s", "files"):
-        assert key in p
-    assert p["config_hash"] == config_hash({"seed": 1, "data": "random"})
-    assert p["environment"]["torch"].startswith("2.")
+    for key in (
+        "experiment",
+        "scale",
+        "config",
+        "config_hash",
+        "seed",
+        "environment",
+        "git_commit",
+        "dirty",
+        "source_hash",
+        "date",
+        "wall_time_s",
+        "files",
+    ):
+        assert key in p, key
+    assert p["config_hash"] == R.config_hash(ToyConfig(1)) and p["canonical"] is True
+    assert p["source_module"] == __name__ and p["source_hash"] == source_hash(__name__)
+    for dist in ("torch", "torchvision", "numpy", "scikit-image", "antialiased-cnns"):
+        assert dist in p["environment"], dist
     assert "smoke scale" in b.label
 
 
-def test_stale_config_is_recomputed_with_a_warning(results_tmp):
-    calls = []
-    exp = _experiment(calls)
-    load_or_run(exp, "smoke", progress=False)
-    exp.configs["smoke"]["seed"] = 5
-    with pytest.warns(UserWarning, match="config"):
-        load_or_run(exp, "smoke", progress=False)
-    assert calls == [1, 5]
-
-
-def test_corrupt_files_are_reported_and_recomputed(results_tmp):
-    calls = []
-    exp = _experiment(calls)
-    res = load_or_run(exp, "smoke", progress=False)
+def test_stale_config_and_corrupt_files_are_errors(results_tmp):
+    exp = _experiment([])
+    res = R.run_and_save(exp, "smoke", progress=False)
+    changed = Experiment("toy", "00_toy", "a toy", {"smoke": ToyConfig(5)}, exp.run, exp.tolerance)
+    with pytest.raises(R.CacheError, match="config"):
+        R.load(changed, "smoke")
     (res.folder / "table.csv").write_text("x\n999\n")
-    with pytest.raises(CacheError, match="checksum"):
-        load("toy", "smoke")
-    with pytest.warns(UserWarning, match="checksum"):
-        again = load_or_run(exp, "smoke", progress=False)
-    assert calls == [1, 1]
-    assert len(again.tables["table"]) == 3
+    with pytest.raises(R.CacheError, match="checksum"):
+        R.load(exp, "smoke")
     (res.folder / "provenance.json").write_text("{not json")
-    with pytest.warns(UserWarning, match="corrupt"):
-        load_or_run(exp, "smoke", progress=False)
+    with pytest.raises(R.CacheError, match="corrupt"):
+        R.load(exp, "smoke")
+    with pytest.raises(R.CacheError, match="no cached result"):
+        R.load(exp, "cpu")
 
 
-def test_missing_cache_runs_silently(results_tmp):
-    calls = []
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        load_or_run(_experiment(calls), "cpu", progress=False)
-    assert calls == [2]
-    with pytest.raises(ValueError, match="unknown scale"):
-        load_or_run(_experiment(calls), "huge")
-
-
-def test_force_recomputes(results_tmp):
+def test_overrides_never_replace_the_canonical_result(results_tmp):
     calls = []
     exp = _experiment(calls)
-    load_or_run(exp, "smoke", progress=False)
-    load_or_run(exp, "smoke", progress=False, force=True)
-    assert calls == [1, 1]
-    prov = json.loads((results_tmp / "toy" / "smoke" / "provenance.json").read_text())
-    assert set(prov["files"]) == {"table.csv", "arrays.npz", "values.json"}
+    canonical = R.run_and_save(exp, "smoke", progress=False)
+    other = R.run_and_save(exp, "smoke", progress=False, config=override(exp.config("smoke"), seeds=(3, 4)))
+    assert other.folder != canonical.folder and other.folder.name.startswith("smoke+")
+    assert other.provenance["canonical"] is False and other.provenance["config"]["seeds"] == [3, 4]
+    assert R.load(exp, "smoke").provenance["config_hash"] == canonical.provenance["config_hash"]
+    with pytest.raises(ValueError, match="no field colour"):
+        override(exp.config("smoke"), colour="red")
+    with pytest.raises(AttributeError):  # configs are frozen (FrozenInstanceError): nothing edits the registry in place
+        exp.config("smoke").seed = 9  # type: ignore[misc]
+
+
+def test_an_interrupted_save_leaves_the_old_result_intact(results_tmp, monkeypatch):
+    exp = _experiment([])
+    old = R.run_and_save(exp, "smoke", progress=False)
+    before = (old.folder / "table.csv").read_text()
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C in the middle of writing the arrays
+
+    monkeypatch.setattr(R.np, "savez_compressed", crash)
+    with pytest.raises(KeyboardInterrupt):
+        R.run_and_save(exp, "smoke", progress=False)
+    again = R.load(exp, "smoke")
+    assert (again.folder / "table.csv").read_text() == before
+    assert sorted(p.name for p in again.folder.parent.iterdir()) == ["smoke"]  # no temporary folder left
+
+
+def test_source_hash_covers_the_code_an_experiment_runs():
+    names = {p.name for p in source_files("deadpixels.paper.experiments.classifiers")}
+    assert {"classifiers.py", "erf.py", "graph.py", "training.py", "data.py", "kernel_padding.py"} <= names
+    assert not {"book.py", "plotting.py", "cli.py", "verify.py", "census.py"} & names
+    assert "training.py" not in {p.name for p in source_files("deadpixels.paper.experiments.census")}
+    prov = {"source_module": "deadpixels.paper.experiments.census"}
+    assert code_status({**prov, "source_hash": source_hash(prov["source_module"])}) == "same code"
+    assert code_status({**prov, "source_hash": "0" * 16}) == "code changed"
+    assert code_status({}) == "unknown"
+
+
+def test_unknown_scale_is_a_clear_error(results_tmp):
+    exp = _experiment([])
+    with pytest.raises(ValueError, match="unknown scale"):
+        R.run_and_save(exp, "huge")
+    with pytest.raises(ValueError, match="has no 'paper' scale"):
+        exp.config("paper")
+    assert json.dumps(R.config_hash(ToyConfig(1)))
