@@ -110,3 +110,11 @@ def test_hook_path_and_folded_path_agree(model):
         folded = effective_rf(model, x, target=target, labels=y, progress=False)
         hooked = effective_rf(model, x, target=target, labels=y, progress=False, fold_batchnorm=False)
         np.testing.assert_allclose(folded, hooked, rtol=1e-9, atol=1e-12 * hooked.max())
+
+
+def test_per_image_maps_average_to_the_erf(model):
+    x = torch.randn(4, 3, 64, 64, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    maps = effective_rf(model, x, target="layer3", batch_size=3, progress=False, per_image=True)
+    R = effective_rf(model, x, target="layer3", batch_size=3, progress=False)
+    assert maps.shape == (4, 64, 64) and (maps >= 0).all()
+    np.testing.assert_allclose(maps.mean(0), R, rtol=1e-5, atol=1e-7 * R.max())

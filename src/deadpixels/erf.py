@@ -126,6 +126,7 @@ def effective_rf(
     progress: bool = True,
     channels_last: bool = True,
     fold_batchnorm: bool = True,
+    per_image: bool = False,
 ) -> np.ndarray:
     """ERF map R (H x W) of ``target`` by Algorithm 1 of the paper.
 
@@ -148,9 +149,10 @@ def effective_rf(
         progress: show a tqdm bar.
         channels_last: run convolutions in channels-last memory format.
         fold_batchnorm: use the traced, truncated, BN-folded copy where possible.
+        per_image: return every image's own map ReLU(G) instead of their mean (for bootstraps).
 
     Returns:
-        R as a float64 (H, W) array.
+        R as a float64 (H, W) array, or the (N, H, W) float32 per-image maps with ``per_image``.
     """
     param = next(model.parameters())
     device = torch.device(device) if device is not None else param.device
@@ -167,6 +169,7 @@ def effective_rf(
     runner.to(device=device, memory_format=fmt)
     total: torch.Tensor | None = None
     count = 0
+    maps: list[torch.Tensor] = []
     try:
         for x, y in tqdm(_batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False):
             _check_images(x, model)
@@ -181,7 +184,10 @@ def effective_rf(
             except RuntimeError as exc:
                 raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
             (grad,) = torch.autograd.grad(objective.sum(), x)
-            g = F.relu(grad.mean(dim=1)).sum(dim=0, dtype=torch.float64)
+            per = F.relu(grad.mean(dim=1))
+            if per_image:
+                maps.append(per.float().cpu())
+            g = per.sum(dim=0, dtype=torch.float64)
             total = g if total is None else total + g
             count += x.shape[0]
     finally:
@@ -190,6 +196,8 @@ def effective_rf(
         runner.train(was_training)
     if total is None:
         raise ValueError("no images were given to effective_rf")
+    if per_image:
+        return torch.cat(maps).numpy()
     return (total / count).cpu().numpy()
 
 

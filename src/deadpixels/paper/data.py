@@ -103,13 +103,16 @@ def natural_images(
     seed: int = 0,
     normalised: bool = True,
     scale: tuple[float, float] = (0.3, 1.0),
+    mean: tuple[float, ...] = IMAGENET_MEAN,
+    std: tuple[float, ...] = IMAGENET_STD,
 ) -> torch.Tensor:
-    """``n`` deterministic random crops (resized, flipped) of the bundled photographs."""
+    """``n`` deterministic random crops (resized, flipped) of the bundled photographs, normalised
+    with ``mean`` / ``std`` (ImageNet's by default) unless ``normalised=False``."""
     if n <= 0:
         raise ValueError(f"n must be positive; got {n}")
     rng = np.random.default_rng(seed)
     x = _crops(n, size, rng, scale, rng.integers(0, len(PHOTOS), n))
-    return normalise(x) if normalised else x
+    return normalise(x, mean, std) if normalised else x
 
 
 def photo_classification(

@@ -90,7 +90,8 @@ def train_classifier(
     """Train with the paper's recipe; return the best-validation model and a per-epoch history
     (train/val/test loss and accuracy)."""
     torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed)  # data order and flips: the same for every method of a seed
+    noise_gen = torch.Generator().manual_seed(seed + 1_000_003)  # kept apart, so noise does not change the order
     model = model.to(device=device, memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=config.epochs)
@@ -105,7 +106,7 @@ def train_classifier(
                 flip = torch.rand(len(x), generator=gen) < 0.5
                 x = torch.where(flip.view(-1, 1, 1, 1).to(device), x.flip(-1), x)
             if config.noise_std > 0:
-                x = x + config.noise_std * torch.randn(x.shape, generator=gen).to(device)
+                x = x + config.noise_std * torch.randn(x.shape, generator=noise_gen).to(device)
             x = x.contiguous(memory_format=torch.channels_last)
             out = model(x)
             loss = F.cross_entropy(out, y)

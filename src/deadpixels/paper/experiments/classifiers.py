@@ -130,7 +130,7 @@ def run_classification(config: ClassifierConfig, device: str = "cpu", progress: 
                 "best_epoch": best + 1,
                 "test_acc": float(h["test_acc"].iloc[best]),
                 "translation": translation_change(model, x_shift, device=device),
-                **measure(R),
+                **measure(R, n_images=len(x_test)),
             }
         )
         perturb = config.perturbation and method in ("vanilla", "kp")

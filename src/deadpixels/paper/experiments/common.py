@@ -24,17 +24,26 @@ def compact(R: np.ndarray, half: int = MAP_HALF_SIDE) -> np.ndarray:
     return crop_map.astype(np.float16)
 
 
-def measure(R: np.ndarray) -> dict[str, float]:
-    """Gaussian fit (sigma_x, sigma_y, r2), imbalance indices (L1, L2, peak-normalised) and lattice
-    ratio of one ERF map; a failed fit gives NaN sigmas rather than an error."""
-    row: dict[str, float] = {}
-    try:
-        g = fit_gaussian(R)
-        row.update(sigma_x=g.sigma_x, sigma_y=g.sigma_y, r2=g.r2)
-    except (RuntimeError, ValueError):
-        row.update(sigma_x=np.nan, sigma_y=np.nan, r2=np.nan)
+def measure(R: np.ndarray, n_images: int | None = None, fit: bool = True) -> dict[str, float]:
+    """Gaussian fit (sigma_x, sigma_y, r2), imbalance indices and lattice ratio of one ERF map.
+
+    ``L1``/``L2`` are computed on R scaled to a peak of 1. Where ``n_images`` is given (R is then
+    the mean over that many images), ``L1_raw``/``L2_raw`` are computed, as in the authors' code, on
+    the raw sum over images of the per-image maps (R * n_images), without normalisation. A failed
+    (or skipped) fit gives NaN sigmas rather than an error.
+    """
+    row: dict[str, float] = {"sigma_x": np.nan, "sigma_y": np.nan, "r2": np.nan}
+    if fit:
+        try:
+            g = fit_gaussian(R)
+            row.update(sigma_x=g.sigma_x, sigma_y=g.sigma_y, r2=g.r2)
+        except (RuntimeError, ValueError):
+            pass
     l1, l2 = imbalance_indices(R)
     row.update(L1=l1, L2=l2, lattice=lattice_ratio(R))
+    if n_images is not None:
+        l1_raw, l2_raw = imbalance_indices(R * n_images, normalise=None)
+        row.update(L1_raw=l1_raw, L2_raw=l2_raw)
     return row
 
 
