@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from ..experiment import Experiment
-from . import census, erf_saturation, kernel_padding, perturbation, rf_accuracy
+from . import census, erf_saturation, finetune, kernel_padding, perturbation, rf_accuracy, trained_erf
 
 #: Every experiment by name.
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
-    for module in (rf_accuracy, erf_saturation, kernel_padding, perturbation, census)
+    for module in (rf_accuracy, erf_saturation, trained_erf, kernel_padding, finetune, perturbation, census)
     for e in module.EXPERIMENTS
 }
 
