@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -34,4 +35,56 @@ def r_squared(x: np.ndarray, y: np.ndarray) -> float:
     return float(stats.linregress(x, y).rvalue ** 2)
 
 
-__all__ = ["welch_p", "rank_correlation", "r_squared"]
+@dataclass(frozen=True)
+class Effect:
+    """A paired or one-sample effect: mean with a 95% CI, p-value, n and the minimal detectable
+    effect (80% power, two-sided alpha 0.05) at this n and spread."""
+
+    mean: float
+    lo: float
+    hi: float
+    p: float
+    n: int
+    mde: float
+
+    def text(self, unit: str = "", digits: int = 2) -> str:
+        f = f"{{:+.{digits}f}}"
+        return (
+            f"{f.format(self.mean)}{unit} [95% CI {f.format(self.lo)}, {f.format(self.hi)}], p = {self.p:.3f}, "
+            f"n = {self.n}, MDE {abs(self.mde):.{digits}f}{unit}"
+        )
+
+
+def paired_effect(diffs: Any) -> Effect:
+    """t-based mean and 95% CI of paired differences (one per seed), with the paired t-test's p."""
+    d = np.asarray(diffs, dtype=float)
+    n = len(d)
+    if n < 2:
+        return Effect(float(d.mean()) if n else np.nan, np.nan, np.nan, np.nan, n, np.nan)
+    se = d.std(ddof=1) / np.sqrt(n)
+    t = stats.t.ppf(0.975, n - 1)
+    p = float(stats.ttest_1samp(d, 0.0).pvalue) if se > 0 else (0.0 if d.mean() != 0 else 1.0)
+    mde = (t + stats.t.ppf(0.8, n - 1)) * se
+    return Effect(float(d.mean()), float(d.mean() - t * se), float(d.mean() + t * se), p, n, float(mde))
+
+
+def log_ratio_effect(after: Any, before: Any) -> Effect:
+    """Paired effect of log(after / before), per seed: a CI below 0 means 'after' is smaller."""
+    return paired_effect(np.log(np.asarray(after, dtype=float)) - np.log(np.asarray(before, dtype=float)))
+
+
+def spearman_ci(x: Any, y: Any, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float, float]:
+    """Spearman rho, its p-value and a percentile bootstrap 95% CI over the items."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    rho, p = stats.spearmanr(x, y)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(x), len(x))
+        if np.ptp(x[i]) > 0 and np.ptp(y[i]) > 0:
+            draws.append(stats.spearmanr(x[i], y[i])[0])
+    lo, hi = np.percentile(draws, [2.5, 97.5]) if draws else (np.nan, np.nan)
+    return float(rho), float(p), float(lo), float(hi)
+
+
+__all__ = ["welch_p", "rank_correlation", "r_squared", "Effect", "paired_effect", "log_ratio_effect", "spearman_ci"]

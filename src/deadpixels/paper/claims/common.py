@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import pandas as pd
 
 from ..models import RESNETS
@@ -26,3 +28,11 @@ def mean_sigma(df: pd.DataFrame) -> pd.Series:
 def paper_sigma(model: str) -> float:
     """The paper's Table 1 mean sigma of ``model``."""
     return (TABLE1[model]["sigma_x"] + TABLE1[model]["sigma_y"]) / 2
+
+
+@lru_cache(maxsize=8)
+def lite_depth(name: str) -> int:
+    """Number of MBConv blocks of an EfficientNet-Lite (its depth, read from the architecture)."""
+    from ..efficientnet import build_lite
+
+    return len(build_lite(name)._blocks)

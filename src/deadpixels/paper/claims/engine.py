@@ -12,9 +12,17 @@ import pandas as pd
 from ..experiments import get_experiment
 from ..provenance import git_state
 from ..results import CacheError, Result, load
+from .revisions import revised
 
-REPRODUCED, PARTIAL, NOT, NOT_RUN = "reproduced", "partially reproduced", "not reproduced", "not run at this scale"
-VERDICTS = (REPRODUCED, PARTIAL, NOT, NOT_RUN)
+REPRODUCED, PARTIAL, NOT = "reproduced", "partially reproduced", "not reproduced"
+#: The experiment could not have detected the paper's effect (its minimal detectable effect is stated).
+INCONCLUSIVE = "inconclusive"
+#: The evidence available at this scale cannot address the claim (a proxy may be shown as context).
+NOT_TESTABLE = "not testable at this scale"
+NOT_RUN = "not run at this scale"
+VERDICTS = (REPRODUCED, PARTIAL, NOT, INCONCLUSIVE, NOT_TESTABLE, NOT_RUN)
+#: How directly the evidence bears on the claim, strongest first.
+EVIDENCE = ("exact", "paper protocol", "trained proxy", "untrained proxy", "extension")
 Outcome = tuple[str, str]  # (ours, verdict)
 
 
@@ -31,14 +39,21 @@ class Need:
 
 @dataclass(frozen=True)
 class Claim:
+    """One claim: what the paper says (``paper``, from its ``paper_ref`` table or figure), the rule
+    that judges it (fixed in code; changes are logged in :mod:`.revisions`), the evidence level of
+    the results it reads, and the function computing our value and the verdict."""
+
     claim_id: str
     chapter: str
+    paper_ref: str
     statement: str
     paper: str
+    evidence: str
     rule: str
     needs: tuple[Need, ...]
     optional: tuple[str, ...]  # experiments used where cached, never required
     evaluate: Callable[[dict[str, Result]], Outcome]
+    command: str = ""  # what computes the missing results, where they are missing
 
     @property
     def experiments(self) -> tuple[str, ...]:
@@ -51,16 +66,23 @@ CLAIMS: list[Claim] = []
 def claim(
     claim_id: str,
     chapter: str,
+    paper_ref: str,
     statement: str,
     paper: str,
+    evidence: str,
     rule: str,
     needs: tuple[Need, ...],
     optional: tuple[str, ...] = (),
+    command: str = "",
 ) -> Callable:
     """Register the decorated function as the evaluation of a claim."""
+    if evidence not in EVIDENCE:
+        raise ValueError(f"claim {claim_id}: evidence must be one of {EVIDENCE}; got {evidence!r}")
 
     def wrap(fn: Callable[[dict[str, Result]], Outcome]) -> Callable:
-        CLAIMS.append(Claim(claim_id, chapter, statement, paper, rule, needs, optional, fn))
+        CLAIMS.append(
+            Claim(claim_id, chapter, paper_ref, statement, paper, evidence, rule, needs, optional, fn, command)
+        )
         return fn
 
     return wrap
@@ -95,10 +117,12 @@ def evaluate(c: Claim, results: dict[str, Result]) -> Outcome:
     error inside the rule propagates: a bug is never reported as a missing result."""
     why = missing(c, results)
     if why is not None:
-        return why, NOT_RUN
+        return why + (f"; run: {c.command}" if c.command else ""), NOT_RUN
     ours, verdict = c.evaluate(results)
     if verdict not in VERDICTS:
         raise ValueError(f"claim {c.claim_id} returned the unknown verdict {verdict!r}")
+    if verdict == REPRODUCED and c.evidence == "untrained proxy":
+        raise ValueError(f"claim {c.claim_id}: untrained evidence can never reproduce a claim")
     return ours, verdict
 
 
@@ -116,12 +140,15 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
             {
                 "claim_id": c.claim_id,
                 "chapter": c.chapter,
+                "paper_ref": c.paper_ref,
                 "statement": c.statement,
+                "evidence": c.evidence,
                 "paper": c.paper,
                 "ours": ours,
                 "scale": scale,
                 "verdict": verdict,
                 "rule": c.rule,
+                "revised": revised(c.claim_id),
             }
         )
     return pd.DataFrame(rows)
@@ -153,6 +180,9 @@ def claims_provenance(scale: str) -> dict:
 
 
 __all__ = [
+    "INCONCLUSIVE",
+    "NOT_TESTABLE",
+    "EVIDENCE",
     "CLAIMS",
     "Claim",
     "Need",
