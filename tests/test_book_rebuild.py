@@ -46,7 +46,7 @@ def _build(book: Path, env: dict) -> subprocess.CompletedProcess:
 def test_rebuild_shows_new_results_and_missing_results_fail(tmp_path, results_tmp):
     book = tmp_path / "book"
     book.mkdir()
-    config = (ROOT / "_config.yml").read_text().replace("results_watch: _ext/", f"results_watch: {ROOT / '_ext'}")
+    config = (ROOT / "_config.yml").read_text().replace(": _ext/", f": {ROOT / '_ext'}")
     config = config.replace("bibtex_bibfiles:\n  - references.bib\n", "")
     (book / "_config.yml").write_text(config)
     (book / "_toc.yml").write_text("format: jb-book\nroot: page\n")

@@ -1,4 +1,4 @@
-"""Open every page of the rendered book in headless Chromium (run by .ci/run after the build)."""
+"""Open every page of the rendered book in headless Chromium, offline (run by .ci/run after the build)."""
 
 import os
 import shutil
@@ -10,16 +10,16 @@ ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-PAGES = [
-    "intro.html",
+CHAPTERS = [
     "chapters/01_rf_vs_accuracy.html",
     "chapters/02_erf_saturation.html",
     "chapters/03_dead_pixels.html",
     "chapters/04_kernel_padding.html",
     "chapters/05_perturbation.html",
     "chapters/06_census.html",
-    "report.html",
 ]
+PAGES = ["intro.html", *CHAPTERS, "report.html"]
+MAX_VISIBLE_CODE = 3
 
 pytestmark = [
     pytest.mark.browser,
@@ -51,26 +51,31 @@ def browser():
 
 
 @pytest.mark.parametrize("page_path", PAGES)
-def test_page_renders(browser, page_path):
-    page = browser.new_page(viewport={"width": 1300, "height": 900})
-    url = (HTML / page_path).as_uri()
-    response = page.goto(url, wait_until="load")
+def test_page_renders_offline(browser, page_path):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+    page = context.new_page()
+    response = page.goto((HTML / page_path).as_uri(), wait_until="load")
     assert response is None or response.ok
-    page.wait_for_timeout(200)
-    # every figure image has a non-zero natural size
-    sizes = page.eval_on_selector_all(
-        "main img, article img", "els => els.map(e => [e.src, e.naturalWidth, e.naturalHeight])"
-    )
-    for src, w, h in sizes:
-        assert w > 0 and h > 0, f"broken image {src} on {page_path}"
+    page.wait_for_timeout(1500)  # MathJax typesets after load
+    # every image loaded
+    sizes = page.eval_on_selector_all("main img, article img", "els => els.map(e => [e.src, e.naturalWidth])")
+    assert all(w > 0 for _, w in sizes), [src for src, w in sizes if w == 0]
     if page_path.startswith("chapters/"):
         assert len(sizes) >= 2, f"{page_path} shows no figures"
-    text = page.inner_text("body")
-    assert "Traceback (most recent call last)" not in text
-    assert "Error" not in page.eval_on_selector_all(
-        ".output.stderr, .output.traceback", "els => els.map(e => e.innerText).join(' ')"
-    )
-    # navigation links between chapters resolve to files that exist
+    # math rendered from the book's own files: no raw TeX delimiters left in the visible text
+    text = page.inner_text("main")
+    for raw in ("\\(", "\\)", "$$", "\\frac", "\\sqrt"):
+        assert raw not in text, f"raw TeX {raw!r} visible on {page_path}"
+    # no traceback, error output or stale-result message
+    assert "Traceback" not in text and "StaleResultError" not in text and "stale" not in text.lower()
+    assert not page.eval_on_selector_all(".output.traceback, .output.error, .stderr", "els => els.length")
+    # at most a few visible code inputs per chapter
+    visible = page.eval_on_selector_all(".cell .cell_input", "els => els.filter(e => e.offsetParent !== null).length")
+    assert visible <= MAX_VISIBLE_CODE, f"{visible} visible code inputs on {page_path}"
+    # no page-level horizontal overflow at 1280 px
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"{page_path} overflows horizontally by {overflow} px"
+    # navigation links between pages resolve to files that exist
     links = page.eval_on_selector_all(
         "nav a[href], .prev-next-area a[href]", "els => els.map(e => e.getAttribute('href'))"
     )
@@ -79,5 +84,10 @@ def test_page_renders(browser, page_path):
     for link in local:
         assert ((HTML / page_path).parent / link).resolve().exists(), f"dead link {link} on {page_path}"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / (page_path.replace("/", "_") + ".png")), full_page=False)
-    page.close()
+    page.screenshot(path=str(ARTIFACTS / (page_path.replace("/", "_") + ".png")), full_page=True)
+    context.close()
+
+
+def test_mathjax_is_served_from_the_book():
+    assert (HTML / "_static" / "mathjax" / "MathJax.js").is_file()
+    assert "cdn" not in (HTML / "chapters" / "02_erf_saturation.html").read_text().lower().split("mathjax")[0][-200:]

@@ -24,7 +24,17 @@ def test_cli_runs_every_experiment_at_smoke_scale(results_tmp, capsys):
     assert cli.main(["claims", "--scale", "smoke"]) == 0
     claims = pd.read_csv(results_tmp / "claims_smoke.csv")
     assert json.loads((results_tmp / "claims_smoke_provenance.json").read_text())["scale"] == "smoke"
-    assert list(claims.columns[:7]) == ["claim_id", "chapter", "statement", "paper", "ours", "scale", "verdict"]
+    assert list(claims.columns[:9]) == [
+        "claim_id",
+        "chapter",
+        "paper_ref",
+        "statement",
+        "evidence",
+        "paper",
+        "ours",
+        "scale",
+        "verdict",
+    ]
     ran = claims[claims["verdict"] != "not run at this scale"]
     assert len(ran) >= 5, claims[["claim_id", "ours"]]
     assert claims[claims["verdict"] == "not run at this scale"]["ours"].str.contains("lacks|no current").all()

@@ -75,4 +75,19 @@ def glue(name: str, value: Any, display: bool = False) -> None:
     _glue(name, value.item() if hasattr(value, "item") else value, display=display)
 
 
-__all__ = ["StaleResultError", "book_scale", "results", "provenance", "verdicts", "glue"]
+def figure(name: str, fig: Any) -> None:
+    """Glue a matplotlib figure for a numbered ``{glue:figure}`` in the text, and close it so the
+    code cell shows nothing itself."""
+    import matplotlib.pyplot as plt
+
+    glue(name, fig, display=False)
+    plt.close(fig)
+
+
+def show(df: pd.DataFrame, precision: int = 3, index: bool = False) -> Any:
+    """A table styled for the book: fixed precision, no index, numbers aligned right, headers wrapped."""
+    styler = df.style.format(precision=precision, na_rep="-").set_table_attributes('class="dp-table"')
+    return styler if index else styler.hide(axis="index")
+
+
+__all__ = ["figure", "show", "StaleResultError", "book_scale", "results", "provenance", "verdicts", "glue"]

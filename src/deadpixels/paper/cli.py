@@ -201,6 +201,15 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # noqa: BLE001 - a bug: still one message, the traceback on request
+        if os.environ.get("DEADPIXELS_DEBUG"):
+            raise
+        print(
+            f"internal error ({type(exc).__name__}: {exc}); rerun with DEADPIXELS_DEBUG=1 for the traceback and "
+            "please report it",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ def theorem1_scatter(theorem1: pd.DataFrame, seed: int = 0) -> plt.Figure:
         ax.scatter(d["R"], d["MD"], color=METHOD_COLOURS[method], s=22)
         xs = np.linspace(d["R"].min(), d["R"].max(), 10)
         ax.plot(xs, fit.intercept + fit.slope * xs, color="#555555", ls="--")
-        ax.set_title(f"{METHOD_LABELS[method]}: R² = {fit.rvalue**2:.3f} (paper, before KP: {FIG5_R2})", fontsize=9)
+        ax.set_title(f"{METHOD_LABELS[method]}: R² = {fit.rvalue**2:.3f} (paper, before KP: {FIG5_R2})", fontsize=11)
         ax.set_xlabel("$R_{XY}$ (output ERF)")
         ax.set_ylabel("MD (mean |Δy|)")
     return fig
@@ -62,7 +62,7 @@ def attack_curves(attack: pd.DataFrame) -> plt.Figure:
     ax.set_xscale("log", base=2)
     ax.set_xlabel("ε (normalised units, all 3 channels)")
     ax.set_ylabel("attack success rate")
-    ax.legend(fontsize=7.5, frameon=False)
+    ax.legend(fontsize=10, frameon=False)
     return fig
 
 
@@ -76,10 +76,106 @@ def census_grid(census: Result, names: Sequence[str], ncol: int = 8, zoom: int =
             ax = axes[i][j]
             if j < len(row):
                 erf_image(ax, census.arrays[f"{row[j]}/structural"].astype(float), row[j], zoom=zoom)
-                ax.title.set_fontsize(6.5)
+                ax.title.set_fontsize(9)
             else:
                 ax.axis("off")
     return fig
 
 
-__all__ = ["theorem1_scatter", "erf_and_md_maps", "attack_curves", "census_grid"]
+LITE_COLOURS = {"efficientnet_lite0": "#0072B2", "efficientnet_lite1": "#E69F00", "efficientnet_lite2": "#009E73"}
+KIND_STYLE = {
+    "imagenet": ("-", "o", "ImageNet-trained"),
+    "random_init": ("--", "s", "random init"),
+    "structural": (":", "D", "structural"),
+}
+
+
+def _lite(name: str) -> str:
+    return name.replace("efficientnet_lite", "Lite")
+
+
+@styled
+def lite_erf_panel(erf_trained: Result, model: str = "efficientnet_lite0", zoom: int = 32) -> plt.Figure:
+    """The paper's Fig. 1 on a trained network: final-stage and output ERF (whole and central
+    ``zoom`` px) of ``model``, ImageNet-trained beside random and structural."""
+    final = erf_trained.tables["models"].set_index("model").loc[model, "final_stage"]
+    kinds = ["imagenet", "random_init", "structural"]
+    cols = [
+        (final, None, "final stage"),
+        (final, zoom, f"final stage, central {zoom} px"),
+        ("output", None, "output"),
+        ("output", zoom, f"output, central {zoom} px"),
+    ]
+    fig, axes = plt.subplots(len(kinds), len(cols), figsize=(11, 8.4), squeeze=False)
+    for i, kind in enumerate(kinds):
+        for j, (target, z, title) in enumerate(cols):
+            erf_image(
+                axes[i][j], erf_trained.arrays[f"{model}/{target}/{kind}"].astype(float), title if i == 0 else "", z
+            )
+        axes[i][0].set_ylabel(KIND_STYLE[kind][2], fontsize=10)
+    fig.colorbar(axes[0][0].images[0], ax=axes, shrink=0.6, label="ERF / peak")
+    return fig
+
+
+@styled
+def lite_sigma_by_stage(erf_trained: Result) -> plt.Figure:
+    """ERF sigma at every stage output of Lite0/1/2 (trained with bootstrap 95% CI bands; random and
+    structural dashed and dotted), against the stage's stride."""
+    e = erf_trained.tables["erf"]
+    e = e[e["target"] != "output"].assign(stride=lambda d: d["stage"].str.extract(r"stride (\d+)")[0].astype(int))
+    fig, ax = plt.subplots(figsize=(8, 4.6))
+    for (model, kind), d in e.groupby(["model", "kind"]):
+        ls, marker, label = KIND_STYLE[kind]
+        x = np.arange(len(d)) + 1
+        ax.plot(x, d["sigma"], ls=ls, marker=marker, ms=4, color=LITE_COLOURS[model], label=f"{_lite(model)}, {label}")
+        if kind == "imagenet" and "sigma_lo" in d:
+            ax.fill_between(x, d["sigma_lo"], d["sigma_hi"], color=LITE_COLOURS[model], alpha=0.15)
+    ax.set_xlabel("stage (1 = first MBConv stage)")
+    ax.set_ylabel("ERF σ (px, mean of x and y)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=10, frameon=False, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    return fig
+
+
+@styled
+def sigma_vs_accuracy(summary: pd.DataFrame) -> plt.Figure:
+    """Final-stage ERF sigma (trained, with CI) against published ImageNet top-1 of the Lite models."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    for row in summary.itertuples():
+        ax.vlines(row.top1, row.sigma_lo, row.sigma_hi, color=LITE_COLOURS[row.model], lw=2, alpha=0.6)
+        ax.plot(row.top1, row.sigma, "o", color=LITE_COLOURS[row.model], label=f"{_lite(row.model)} (bar: 95% CI)")
+    ax.set_xlabel("published ImageNet top-1 (%)")
+    ax.set_ylabel("trained ERF σ, final stage (px)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=11, frameon=False)
+    return fig
+
+
+@styled
+def headline(erf_trained: Result, kp_finetune: Result, zoom: int = 24) -> plt.Figure:
+    """The book in one figure: the central pixels of EfficientNet-Lite0's output ERF from its
+    architecture alone, with ImageNet weights, fine-tuned, and fine-tuned with kernel padding."""
+    panels = [
+        (erf_trained.arrays["efficientnet_lite0/output/structural"], "architecture alone\n(structural ERF)"),
+        (erf_trained.arrays["efficientnet_lite0/output/imagenet"], "ImageNet-trained\n(224 px crops)"),
+        (kp_finetune.arrays["vanilla/erf"], "fine-tuned\n(128 px task)"),
+        (kp_finetune.arrays["kp/erf"], "fine-tuned with\nkernel padding"),
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(11, 3.4))
+    for ax, (R, title) in zip(axes, panels):
+        erf_image(ax, R.astype(float), title, zoom)
+        ax.title.set_fontsize(10)
+    fig.colorbar(axes[0].images[0], ax=axes, shrink=0.8, label="ERF / peak")
+    return fig
+
+
+__all__ = [
+    "headline",
+    "lite_erf_panel",
+    "lite_sigma_by_stage",
+    "sigma_vs_accuracy",
+    "theorem1_scatter",
+    "erf_and_md_maps",
+    "attack_curves",
+    "census_grid",
+]

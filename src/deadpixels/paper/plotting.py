@@ -23,7 +23,7 @@ METHOD_LABELS = {
 ERF_CMAP = "viridis"
 
 #: The book's figure style, applied inside each figure function only (matplotlib's global state is left alone).
-STYLE = {"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False, "font.size": 10}
+STYLE = {"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False, "font.size": 12}
 
 
 def styled(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -39,7 +39,7 @@ def styled(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def footer(fig: plt.Figure, text: str) -> None:
     """Stamp the provenance line (scale, data, device) under a figure."""
-    fig.text(0.01, -0.02, text, fontsize=7.5, color="#555555", ha="left", va="top")
+    fig.text(0.01, -0.02, text, fontsize=9.5, color="#444444", ha="left", va="top", wrap=True)
 
 
 def erf_image(ax: plt.Axes, R: np.ndarray, title: str = "", zoom: int | None = None, vmax: float | None = None) -> None:
@@ -50,7 +50,7 @@ def erf_image(ax: plt.Axes, R: np.ndarray, title: str = "", zoom: int | None = N
         R = R[h // 2 - zoom // 2 : h // 2 + zoom // 2, w // 2 - zoom // 2 : w // 2 + zoom // 2]
     peak = R.max() if R.max() > 0 else 1.0
     ax.imshow(R / peak, cmap=ERF_CMAP, vmin=0, vmax=vmax or 1.0, interpolation="nearest")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=12)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -71,7 +71,7 @@ def erf_grid(
     for i in range(nr):
         for j in range(nc):
             erf_image(axes[i][j], maps[i][j], col_labels[j] if i == 0 else "", zooms[i])
-        axes[i][0].set_ylabel(row_labels[i], fontsize=9)
+        axes[i][0].set_ylabel(row_labels[i], fontsize=11)
     im = axes[0][0].images[0]
     fig.colorbar(im, ax=axes, shrink=0.6, label="ERF / peak")
     return fig
@@ -129,13 +129,13 @@ def labelled_scatter(
         )
     for xi, yi, lab in zip(x, y, labels):
         if lab:
-            ax.annotate(lab, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=7.5)
+            ax.annotate(lab, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=10)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
     ax.grid(alpha=0.3)
     if len(uniq) > 1:
-        ax.legend(fontsize=7.5, ncol=2, frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
+        ax.legend(fontsize=10, ncol=2, frameon=False, bbox_to_anchor=(1.02, 1), loc="upper left")
     return fig
 
 
@@ -162,7 +162,7 @@ def sigma_depth_figure(sig: pd.DataFrame, trf: pd.DataFrame) -> plt.Figure:  # n
     ax2.spines["right"].set_visible(True)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
-    ax.legend(h1 + h2, l1 + l2, fontsize=7.5, frameon=False, loc="upper left", bbox_to_anchor=(1.18, 1.0))
+    ax.legend(h1 + h2, l1 + l2, fontsize=10, frameon=False, loc="upper left", bbox_to_anchor=(1.18, 1.0))
     ax.set_title("ERF size vs depth (ResNet-18/34/50/101/152; 18 and 34 use basic blocks)", fontsize=10)
     return fig
 
@@ -184,7 +184,7 @@ def coverage_figure(length: int = 16) -> plt.Figure:
     for j, (k, p, title) in enumerate(cases):
         c = window_coverage(length, k, 2, p)
         axes[0][j].bar(range(length), c, color=[OKABE_ITO[0] if v == c[length // 2] else OKABE_ITO[3] for v in c])
-        axes[0][j].set_title(title, fontsize=8.5)
+        axes[0][j].set_title(title, fontsize=10)
         axes[0][j].set_ylim(0, max(c.max(), 1) + 0.5)
         axes[0][j].set_xticks([])
         im = axes[1][j].imshow(np.outer(c, c), cmap="cividis", vmin=0, interpolation="nearest")
@@ -220,7 +220,7 @@ def grouped_bars(
     ax.set_xticklabels(df[index])
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7.5, frameon=False, ncol=2)
+    ax.legend(fontsize=10, frameon=False, ncol=2)
     return fig
 
 
@@ -250,6 +250,6 @@ def curves(
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7.5, frameon=False)
+    ax.legend(fontsize=10, frameon=False)
     ax.grid(alpha=0.3)
     return fig

@@ -60,6 +60,19 @@ class Result:
     provenance: dict[str, Any] = field(default_factory=dict)
     folder: Path | None = None
 
+    @classmethod
+    def from_output(cls, experiment: str, scale: str, out: dict[str, Any]) -> Result:
+        """Sort what an experiment's ``run`` returned into tables, arrays and JSON values."""
+        res = cls(experiment, scale)
+        for name, value in out.items():
+            if isinstance(value, pd.DataFrame):
+                res.tables[name] = value
+            elif isinstance(value, np.ndarray):
+                res.arrays[name] = value
+            else:
+                res.values[name] = value
+        return res
+
     @property
     def label(self) -> str:
         """One line saying what produced these numbers (for figure captions)."""
@@ -152,14 +165,7 @@ def run_and_save(
     git = git_state()  # before the run: the code that runs is the code of this state
     start = time.time()
     out = experiment.run(config, device=device, progress=progress)
-    res = Result(experiment.name, scale)
-    for name, value in out.items():
-        if isinstance(value, pd.DataFrame):
-            res.tables[name] = value
-        elif isinstance(value, np.ndarray):
-            res.arrays[name] = value
-        else:
-            res.values[name] = value
+    res = Result.from_output(experiment.name, scale, out)
     res.provenance = {
         "experiment": experiment.name,
         "chapter": experiment.chapter,

@@ -51,35 +51,22 @@ def sigma_by_depth(erf: Result, target: str = "layer4") -> pd.DataFrame:
 
 
 def table3(census: Result, classification: Result, *extra: Result) -> pd.DataFrame:
-    """Table 3 analogue: L1 of the output ERF per method, paper beside ours."""
+    """Table 3 compared like for like: each method's L1 as a ratio to vanilla's, for the paper (raw
+    L1), the structural ERF (peak-normalised) and the from-scratch models (raw-sum L1, seed 0)."""
     c = census.tables["census"].set_index("model")
+    runs = pd.concat([classification.tables["runs"]] + [e.tables["runs"] for e in extra], ignore_index=True)
+    trained = runs[runs["seed"] == 0].pivot_table(index="arch", columns="method", values="L1_raw")
     rows = []
     for m, short in SHORT.items():
-        rows.append(
-            {
-                "model": short,
-                "paper vanilla": TABLE3.loc["vanilla", short],
-                "paper KP": TABLE3.loc["kp", short],
-                "paper noise": TABLE3.loc["noise", short],
-                "paper anti-aliasing": TABLE3.loc["blurpool", short],
-                "structural vanilla": c.loc[m, "L1"],
-                "structural KP": c.loc[m, "kp_L1"],
-            }
-        )
-    out = pd.DataFrame(rows)
-    runs = pd.concat([classification.tables["runs"]] + [e.tables["runs"] for e in extra], ignore_index=True)
-    for arch, g in runs.groupby("arch"):
-        means = g.groupby("method")["L1"].mean()
-        short = SHORT.get(arch, arch)
-        for method, col in (
-            ("vanilla", "trained vanilla"),
-            ("kp", "trained KP"),
-            ("noise", "trained noise"),
-            ("blurpool", "trained anti-aliasing"),
-        ):
-            if method in means:
-                out.loc[out["model"] == short, col] = means[method]
-    return out
+        row = {"model": short}
+        for method, label in (("kp", "KP"), ("noise", "noise"), ("blurpool", "AA")):
+            row[f"paper {label}/vanilla"] = TABLE3.loc[method, short] / TABLE3.loc["vanilla", short]
+        row["structural KP/vanilla"] = c.loc[m, "kp_L1"] / c.loc[m, "L1"]
+        for method, label in (("kp", "KP"), ("noise", "noise"), ("blurpool", "AA")):
+            has = m in trained.index and method in trained.columns and not np.isnan(trained.loc[m].get(method, np.nan))
+            row[f"trained {label}/vanilla"] = trained.loc[m, method] / trained.loc[m, "vanilla"] if has else np.nan
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def table4(classification: Result) -> pd.DataFrame:

@@ -108,14 +108,7 @@ def verify(experiment: Experiment, scale: str = "cpu", device: str = "cpu", prog
     """Rerun ``experiment`` at ``scale`` without touching the cache and compare it with the cached result."""
     cached = load(experiment, scale)
     out = experiment.run(experiment.config(scale), device=device, progress=progress)
-    fresh = Result(experiment.name, scale)
-    for name, value in out.items():
-        if isinstance(value, pd.DataFrame):
-            fresh.tables[name] = value
-        elif isinstance(value, np.ndarray):
-            fresh.arrays[name] = value
-        else:
-            fresh.values[name] = value
+    fresh = Result.from_output(experiment.name, scale, out)
     with tempfile.TemporaryDirectory() as tmp:  # the same CSV round trip as the cached result went through
         fresh = load_folder(save(fresh, Path(tmp) / "rerun"))
     rows = compare_tables(cached, fresh, experiment.tolerance) + compare_arrays(cached, fresh, experiment.tolerance)

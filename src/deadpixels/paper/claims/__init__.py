@@ -1,11 +1,14 @@
 """The claims of the paper and their verdicts (engine in :mod:`.engine`; rules in :mod:`.structure`
-for chapters 1-3 and :mod:`.training` for chapters 4-5)."""
+for chapters 1-3 and :mod:`.training` for chapters 4-5; the revision log in :mod:`.revisions`)."""
 
 from . import structure, training  # noqa: F401  (registers every claim)
 from .engine import (
     CLAIMS,
+    EVIDENCE,
+    INCONCLUSIVE,
     NOT,
     NOT_RUN,
+    NOT_TESTABLE,
     PARTIAL,
     REPRODUCED,
     VERDICTS,
@@ -17,6 +20,7 @@ from .engine import (
     evaluate,
     load_current,
 )
+from .revisions import REVISIONS
 
 __all__ = [
     "CLAIMS",
@@ -28,8 +32,12 @@ __all__ = [
     "evaluate",
     "load_current",
     "VERDICTS",
+    "EVIDENCE",
     "REPRODUCED",
     "PARTIAL",
     "NOT",
+    "INCONCLUSIVE",
+    "NOT_TESTABLE",
     "NOT_RUN",
+    "REVISIONS",
 ]

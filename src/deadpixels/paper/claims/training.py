@@ -185,7 +185,7 @@ def _kp_acc_scratch(r: dict[str, Result]) -> tuple[str, str]:
 # --- chapter 5 ---------------------------------------------------------------------------------
 
 
-def _theorem_fits(t: pd.DataFrame) -> pd.DataFrame:
+def theorem_fits(t: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (method, seed), g in t.groupby(["method", "seed"]):
         slope = np.polyfit(g["R"], g["MD"], 1)[0]
@@ -215,7 +215,7 @@ def _theorem_fits(t: pd.DataFrame) -> pd.DataFrame:
     command=FINETUNE,
 )
 def _theorem1(r: dict[str, Result]) -> tuple[str, str]:
-    f = _theorem_fits(r["kp_finetune"].tables["theorem1"])
+    f = theorem_fits(r["kp_finetune"].tables["theorem1"])
     v = f[f["method"] == "vanilla"]
     r2, positive = float(v["r2"].mean()), bool((v["slope"] > 0).all())
     verdict = REPRODUCED if r2 >= R2_FULL and positive else PARTIAL if r2 >= R2_PART else NOT
@@ -241,7 +241,7 @@ def _theorem1(r: dict[str, Result]) -> tuple[str, str]:
     command=FINETUNE,
 )
 def _table5(r: dict[str, Result]) -> tuple[str, str]:
-    f = _theorem_fits(r["kp_finetune"].tables["theorem1"])
+    f = theorem_fits(r["kp_finetune"].tables["theorem1"])
     cv_r, cv_md = paired(f, "cv_R"), paired(f, "cv_MD")
     v = [direction(cv_r), direction(cv_md)]
     verdict = NOT if NOT in v else REPRODUCED if v == [REPRODUCED] * 2 else PARTIAL if REPRODUCED in v else INCONCLUSIVE
