@@ -10,8 +10,11 @@ import tempfile
 from pathlib import Path
 
 MATHJAX_CONFIG = {
-    "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True},
-    "CommonHTML": {"linebreaks": {"automatic": True}},
+    # MyST marks each page tex2jax_ignore and its math spans with the class "math": process those
+    "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True,
+                "processClass": "tex2jax_process|mathjax_process|math|output_area",
+                "ignoreClass": "tex2jax_ignore|mathjax_ignore"},
+    "HTML-CSS": {"linebreaks": {"automatic": True}, "availableFonts": [], "webFont": "STIX-Web"},
 }
 
 
@@ -24,7 +27,7 @@ def _configure(app, config):  # noqa: ANN001 - Sphinx's event signature
     holder = Path(tempfile.mkdtemp(prefix="deadpixels-mathjax-"))
     (holder / "mathjax").symlink_to(static, target_is_directory=True)
     config.html_static_path = [*config.html_static_path, str(holder)]
-    config.mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML"
+    config.mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"  # the config the package ships
     config.mathjax3_config = None
     config.mathjax2_config = MATHJAX_CONFIG
 

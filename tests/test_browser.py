@@ -70,7 +70,7 @@ def test_page_renders_offline(browser, page_path):
     assert "Traceback" not in text and "StaleResultError" not in text and "stale" not in text.lower()
     assert not page.eval_on_selector_all(".output.traceback, .output.error, .stderr", "els => els.length")
     # at most a few visible code inputs per chapter
-    visible = page.eval_on_selector_all(".cell .cell_input", "els => els.filter(e => e.offsetParent !== null).length")
+    visible = page.eval_on_selector_all(".cell .cell_input", "els => els.filter(e => e.checkVisibility()).length")
     assert visible <= MAX_VISIBLE_CODE, f"{visible} visible code inputs on {page_path}"
     # no page-level horizontal overflow at 1280 px
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
