@@ -57,7 +57,8 @@ def compare_tables(cached: Result, fresh: Result, tol: Tolerance) -> list[Compar
                 diff, ok = _numeric_diff(a[col], b[col], tol)
                 out.append(Comparison(f"{name}.{col}", diff, tol.describe(), ok))
             else:
-                equal = bool((a[col].astype(str) == b[col].astype(str)).all())
+                same = (a[col].astype(str) == b[col].astype(str)).fillna(False) | (a[col].isna() & b[col].isna())
+                equal = bool(same.all())
                 out.append(Comparison(f"{name}.{col}", 0.0 if equal else float("nan"), "equal", equal))
     return out
 

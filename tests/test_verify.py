@@ -1,0 +1,26 @@
+"""verify's comparison: numbers within tolerance, text equal, missing text equal to missing text."""
+
+import numpy as np
+import pandas as pd
+
+from deadpixels.paper.experiment import Tolerance
+from deadpixels.paper.results import Result
+from deadpixels.paper.verify import compare_arrays, compare_tables
+
+
+def _result(x, note):
+    return Result(
+        "t",
+        "cpu",
+        tables={"t": pd.DataFrame({"x": x, "note": pd.Series(note, dtype="str")})},
+        arrays={"m": np.array(x, dtype=np.float16)},
+    )
+
+
+def test_missing_text_equals_missing_text_and_numbers_use_the_tolerance():
+    tol = Tolerance("deterministic", rtol=0.0, atol=1e-6)
+    a, b = _result([1.0, 2.0], ["odd", None]), _result([1.0, 2.0 + 1e-7], ["odd", None])
+    assert all(c.ok for c in compare_tables(a, b, tol) + compare_arrays(a, b, tol))
+    c = _result([1.0, 2.1], ["odd", "even"])
+    bad = [r.item for r in compare_tables(a, c, tol) if not r.ok]
+    assert bad == ["t.x", "t.note"]
