@@ -14,9 +14,9 @@ import time
 import numpy as np
 import torch
 import torchvision
-from deadpixels.data import natural_images
 
 from deadpixels import effective_rf
+from deadpixels.paper.data import natural_images
 
 
 def authors_loop(model: torch.nn.Module, images: torch.Tensor, target: str) -> np.ndarray:
