@@ -6,15 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from scipy import stats
-
-
-def welch_p(b: pd.Series, a: pd.Series) -> float:
-    """Two-sided Welch t-test p-value of b vs a (NaN where it is undefined: one run, or no spread)."""
-    if min(len(a), len(b)) < 2 or a.std() + b.std() == 0:
-        return float("nan")
-    return float(stats.ttest_ind(b, a, equal_var=False).pvalue)
 
 
 def rank_correlation(x: Any, y: Any) -> dict[str, float]:
@@ -87,4 +79,4 @@ def spearman_ci(x: Any, y: Any, n_boot: int = 2000, seed: int = 0) -> tuple[floa
     return float(rho), float(p), float(lo), float(hi)
 
 
-__all__ = ["welch_p", "rank_correlation", "r_squared", "Effect", "paired_effect", "log_ratio_effect", "spearman_ci"]
+__all__ = ["rank_correlation", "r_squared", "Effect", "paired_effect", "log_ratio_effect", "spearman_ci"]
