@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .claims.common import final_stage
 from .claims.training import paired, theorem_fits
 from .efficientnet import ACCURACY_SOURCE
 from .results import Result
@@ -17,13 +18,6 @@ METHODS = ("vanilla", "kp", "noise", "blurpool")
 
 def _ci(value: float, lo: float, hi: float, digits: int = 2) -> str:
     return f"{value:.{digits}f} [{lo:.{digits}f}, {hi:.{digits}f}]" if np.isfinite(lo) else f"{value:.{digits}f}"
-
-
-def final_stage(erf_trained: Result) -> pd.DataFrame:
-    """Per model and kind: the final-stage ERF with its bootstrap CIs, TRF and published top-1."""
-    e, m = erf_trained.tables["erf"], erf_trained.tables["models"]
-    d = e.merge(m, on="model")
-    return d[d["target"] == d["final_stage"]].reset_index(drop=True)
 
 
 def lite_summary(erf_trained: Result) -> pd.DataFrame:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..models import RESNETS
 from ..reference import TABLE1
+from ..results import Result
 
 #: The nine ResNets of Tables 1 and 2.
 NINE = tuple(RESNETS)
@@ -23,6 +24,16 @@ def weighted_erf(erf: pd.DataFrame) -> pd.DataFrame:
 def mean_sigma(df: pd.DataFrame) -> pd.Series:
     """The mean of the Gaussian fit's sigma_x and sigma_y."""
     return (df["sigma_x"] + df["sigma_y"]) / 2
+
+
+def final_stage(erf_trained: Result) -> pd.DataFrame:
+    """Per Lite model and ERF kind: the final-stage ERF row (with its bootstrap CIs) joined with the
+    model's TRF, published top-1 and final-stage name, in the experiment's model order."""
+    e, m = erf_trained.tables["erf"], erf_trained.tables["models"]
+    d = e.merge(m, on="model")
+    d = d[d["target"] == d["final_stage"]]
+    order = {name: i for i, name in enumerate(m["model"])}
+    return d.sort_values("model", key=lambda col: col.map(order), kind="stable").reset_index(drop=True)
 
 
 def paper_sigma(model: str) -> float:

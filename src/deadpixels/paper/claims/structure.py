@@ -12,7 +12,7 @@ from ...kernel_padding import window_coverage
 from ..reference import PAPER_TRF, TABLE1
 from ..results import Result
 from ..stats import spearman_ci
-from .common import NINE, lite_depth, mean_sigma, paper_sigma, weighted_erf
+from .common import NINE, final_stage, lite_depth, mean_sigma, paper_sigma, weighted_erf
 from .engine import INCONCLUSIVE, NOT, NOT_TESTABLE, PARTIAL, REPRODUCED, Need, claim
 
 #: A lattice ratio above this is a checkerboard (strong phase 10% above the weak one).
@@ -133,10 +133,9 @@ def _erf_acc(r: dict[str, Result]) -> tuple[str, str]:
 
 
 def _final_stage(res: Result, kind: str) -> pd.DataFrame:
-    """One row per Lite model: its final-stage ERF (of ``kind``) with CIs, TRF and published top-1."""
-    e, m = res.tables["erf"], res.tables["models"]
-    d = e[e["kind"] == kind].merge(m, on="model")
-    return d[d["target"] == d["final_stage"]].set_index("model", drop=False).loc[list(m["model"])]
+    """:func:`~.common.final_stage` of one ERF kind, indexed by model."""
+    d = final_stage(res)
+    return d[d["kind"] == kind].set_index("model", drop=False)
 
 
 # --- chapter 2 ---------------------------------------------------------------------------------
