@@ -16,7 +16,7 @@ import torch
 import torchvision
 
 from deadpixels import effective_rf
-from deadpixels.paper.data import natural_images
+from deadpixels.paper.lab.data import natural_images
 
 
 def authors_loop(model: torch.nn.Module, images: torch.Tensor, target: str) -> np.ndarray:

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from deadpixels.paper.experiments import get_experiment
-from deadpixels.paper.results import run_and_save
+from deadpixels.paper.pipeline.results import run_and_save
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")

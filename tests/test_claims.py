@@ -9,7 +9,7 @@ import pytest
 
 from deadpixels.paper import claims as C
 from deadpixels.paper.claims import engine
-from deadpixels.paper.results import Result
+from deadpixels.paper.pipeline.results import Result
 
 SEEDS = range(8)
 R_, P_, N_, I_, T_ = C.REPRODUCED, C.PARTIAL, C.NOT, C.INCONCLUSIVE, C.NOT_TESTABLE

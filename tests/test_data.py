@@ -3,8 +3,8 @@ import pytest
 import torch
 from PIL import Image
 
-from deadpixels.paper import data as D
-from deadpixels.paper import datasets as DS
+from deadpixels.paper.lab import data as D
+from deadpixels.paper.lab import datasets as DS
 
 
 def test_natural_images_are_deterministic_and_normalised():

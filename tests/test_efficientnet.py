@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from deadpixels import find_odd_stride_layers, kernel_pad, theoretical_rf
-from deadpixels.paper import data as D
-from deadpixels.paper.efficientnet import LITE, LITE_MEAN, LITE_STD
-from deadpixels.paper.models import build_model
+from deadpixels.paper.lab import data as D
+from deadpixels.paper.lab.efficientnet import LITE, LITE_MEAN, LITE_STD
+from deadpixels.paper.lab.models import build_model
 
 CATS = range(281, 286)  # tabby, tiger cat, Persian, Siamese, Egyptian cat
 ESPRESSO = 967

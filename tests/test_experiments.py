@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from deadpixels.paper import cli
-from deadpixels.paper.experiment import override
 from deadpixels.paper.experiments import EXPERIMENTS, get_experiment
-from deadpixels.paper.results import load
+from deadpixels.paper.pipeline.experiment import override
+from deadpixels.paper.pipeline.results import load
 
 
 def test_cli_runs_every_experiment_at_smoke_scale(results_tmp, capsys):

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from deadpixels.paper.models import RESNETS, build_model, imagenet_metrics
-from deadpixels.paper.reference import TABLE1
+from deadpixels.paper.lab.models import RESNETS, build_model, imagenet_metrics
+from deadpixels.paper.lab.reference import TABLE1
 
 
 @pytest.mark.parametrize("name", list(RESNETS))

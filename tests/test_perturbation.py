@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from deadpixels import effective_rf
-from deadpixels.paper.perturbation import lattice_pixels, mean_output_change, translation_change
+from deadpixels.paper.lab.perturbation import lattice_pixels, mean_output_change, translation_change
 
 
 def _linear(size=8, classes=3):

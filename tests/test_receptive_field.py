@@ -5,7 +5,7 @@ import torchvision
 from torch import nn
 
 from deadpixels import structural_erf, theoretical_rf
-from deadpixels.paper.reference import PAPER_TRF
+from deadpixels.paper.lab.reference import PAPER_TRF
 
 
 @pytest.mark.parametrize("name,expected", sorted(PAPER_TRF.items()))

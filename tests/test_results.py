@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deadpixels.paper import results as R
-from deadpixels.paper.experiment import Experiment, Tolerance, override
-from deadpixels.paper.provenance import code_status, source_files, source_hash
+from deadpixels.paper.pipeline import results as R
+from deadpixels.paper.pipeline.experiment import Experiment, Tolerance, override
+from deadpixels.paper.pipeline.provenance import code_status, source_files, source_hash
 
 
 @dataclass(frozen=True)

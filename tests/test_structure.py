@@ -1,4 +1,5 @@
-"""The package's architecture: a light core, imports flowing one way, no private names across modules."""
+"""The package's architecture: a light core, layers whose imports flow one way (core -> lab ->
+pipeline -> experiments -> claims -> book -> cli), no private names across modules, small modules."""
 
 import ast
 import subprocess
@@ -9,7 +10,43 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "deadpixels"
 MODULES = sorted(SRC.rglob("*.py"))
-CORE = [p for p in MODULES if "paper" not in p.relative_to(SRC).parts]
+#: The layers, lowest first; a module's layer is decided by its folder.
+LAYERS = ("core", "lab", "pipeline", "experiments", "claims", "book", "cli")
+
+
+def layer_of(module: str) -> str | None:
+    """The layer of a dotted ``deadpixels`` module name (None for ``deadpixels.paper`` itself)."""
+    parts = module.split(".")
+    if parts[0] != "deadpixels":
+        return None
+    if len(parts) == 1 or parts[1] != "paper":
+        return "cli" if parts[1:] == ["__main__"] else "core"
+    return parts[2] if len(parts) > 2 and parts[2] in LAYERS else None
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(SRC).with_suffix("")
+    parts = ["deadpixels", *rel.parts]
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imported_modules(path: Path) -> list[str]:
+    """Every ``deadpixels`` module that ``path`` imports, relative imports resolved, also inside functions."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("deadpixels")]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.startswith("deadpixels"):
+                found += [target] + [f"{target}.{a.name}" for a in node.names]
+    return found
 
 
 def _imports(path: Path) -> list[tuple[str, list[str], int]]:
@@ -20,6 +57,31 @@ def _imports(path: Path) -> list[tuple[str, list[str], int]]:
     ]
 
 
+def test_every_module_has_a_layer():
+    unplaced = [str(p.relative_to(SRC)) for p in MODULES if layer_of(module_name(p)) is None]
+    assert unplaced == ["paper/__init__.py"], unplaced
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_flow_downwards(path):
+    mine = layer_of(module_name(path))
+    if mine is None:
+        return
+    for target in imported_modules(path):
+        theirs = layer_of(target)
+        if theirs is None:
+            continue
+        assert LAYERS.index(theirs) <= LAYERS.index(mine), (
+            f"{path.relative_to(SRC)} ({mine}) imports {target} ({theirs}): a lower layer never imports a higher one"
+        )
+
+
+def test_layer_rule_catches_an_upward_import(tmp_path):
+    """The rule itself can fail: a lab module importing the claims is an upward import."""
+    assert LAYERS.index(layer_of("deadpixels.paper.claims.engine")) > LAYERS.index(layer_of("deadpixels.paper.lab.x"))
+    assert layer_of("deadpixels.graph") == "core" and layer_of("deadpixels.__main__") == "cli"
+
+
 def test_import_deadpixels_is_light():
     code = (
         "import sys, deadpixels; heavy = [m for m in ('pandas', 'matplotlib', 'seaborn', 'skimage', "
@@ -27,14 +89,6 @@ def test_import_deadpixels_is_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-
-
-@pytest.mark.parametrize("path", CORE, ids=lambda p: p.name)
-def test_core_never_imports_the_paper_layer(path):
-    if path.name == "__main__.py":  # the command-line entry point, never imported by `import deadpixels`
-        return
-    for module, _, _level in _imports(path):
-        assert "paper" not in module.split("."), f"{path.name} imports {module}"
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
@@ -50,3 +104,12 @@ def test_paper_numbers_have_one_home():
     """The paper's Table 1 TRF values are written once, in reference.py."""
     hits = [p.name for p in MODULES if "1451" in p.read_text()]
     assert hits == ["reference.py"], hits
+
+
+def test_source_hash_covers_exactly_the_computing_folders():
+    from deadpixels.paper.pipeline.provenance import computes
+
+    assert computes(SRC / "erf.py") and computes(SRC / "paper/lab/training.py")
+    assert computes(SRC / "paper/experiments/finetune.py")
+    for path in ("paper/pipeline/results.py", "paper/claims/engine.py", "paper/book/figures.py", "paper/cli/check.py"):
+        assert not computes(SRC / path), path

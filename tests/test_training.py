@@ -4,7 +4,7 @@ import torch
 from torch import nn
 from torch.utils.data import TensorDataset
 
-from deadpixels.paper import training as T
+from deadpixels.paper.lab import training as T
 
 
 def test_best_validation_checkpoint_is_restored(monkeypatch):

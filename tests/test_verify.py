@@ -3,9 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from deadpixels.paper.experiment import Tolerance
-from deadpixels.paper.results import Result
-from deadpixels.paper.verify import compare_arrays, compare_tables
+from deadpixels.paper.pipeline.experiment import Tolerance
+from deadpixels.paper.pipeline.results import Result
+from deadpixels.paper.pipeline.verify import compare_arrays, compare_tables
 
 
 def _result(x, note):

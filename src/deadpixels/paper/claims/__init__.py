@@ -2,6 +2,7 @@
 for chapters 1-3 and :mod:`.training` for chapters 4-5; the revision log in :mod:`.revisions`)."""
 
 from . import structure, training  # noqa: F401  (registers every claim)
+from .agreement import compare_verdicts
 from .engine import (
     CLAIMS,
     EVIDENCE,
@@ -24,6 +25,7 @@ from .revisions import REVISIONS
 
 __all__ = [
     "CLAIMS",
+    "compare_verdicts",
     "Claim",
     "Need",
     "claims_table",

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..experiments import get_experiment
-from ..provenance import git_state
-from ..results import CacheError, Result, load
+from ..pipeline.provenance import git_state
+from ..pipeline.results import CacheError, Result, load
 from .revisions import revised
 
 REPRODUCED, PARTIAL, NOT = "reproduced", "partially reproduced", "not reproduced"

@@ -9,11 +9,11 @@ import numpy as np
 import pandas as pd
 
 from ...kernel_padding import window_coverage
-from ..reference import PAPER_TRF, TABLE1
-from ..results import Result
-from ..stats import spearman_ci
+from ..lab.reference import PAPER_TRF, TABLE1
+from ..pipeline.results import Result
 from .common import NINE, final_stage, lite_depth, mean_sigma, paper_sigma, weighted_erf
 from .engine import INCONCLUSIVE, NOT, NOT_TESTABLE, PARTIAL, REPRODUCED, Need, claim
+from .stats import spearman_ci
 
 #: A lattice ratio above this is a checkerboard (strong phase 10% above the weak one).
 LATTICE_MIN = 1.1

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..reference import FIG5_R2, TABLE3, TABLE4, TABLE5, TABLE6
-from ..results import Result
-from ..stats import Effect, log_ratio_effect, paired_effect, r_squared
+from ..lab.reference import FIG5_R2, TABLE3, TABLE4, TABLE5, TABLE6
+from ..pipeline.results import Result
 from .engine import INCONCLUSIVE, NOT, PARTIAL, REPRODUCED, Need, claim
+from .stats import Effect, log_ratio_effect, paired_effect, r_squared
 
 #: The paper's accuracy cost of KP is 0.83-1.22 points: a CI above -COST excludes a cost that large.
 COST = 0.8

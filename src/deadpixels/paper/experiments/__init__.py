@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..experiment import Experiment
+from ..pipeline.experiment import Experiment
 from . import census, erf_saturation, finetune, kernel_padding, perturbation, rf_accuracy, trained_erf
 
 #: Every experiment by name.

@@ -17,9 +17,9 @@ from ...erf import structural_erf
 from ...fitting import imbalance_indices, lattice_ratio
 from ...kernel_padding import find_odd_stride_layers, kernel_pad
 from ...receptive_field import theoretical_rf
-from ..experiment import Experiment, Tolerance
-from ..models import imagenet_metrics, torchvision_model
-from .common import MAP_STORAGE, compact
+from ..lab.measure import MAP_STORAGE, compact
+from ..lab.models import imagenet_metrics, torchvision_model
+from ..pipeline.experiment import Experiment, Tolerance
 
 #: Model-name prefixes that are not CNNs (self-attention mixes all positions).
 NON_CNN = ("vit_", "swin_", "maxvit_")

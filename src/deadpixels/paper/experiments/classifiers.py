@@ -13,13 +13,13 @@ import torch
 from tqdm.auto import tqdm
 
 from ...erf import effective_rf
-from .. import data as D
-from .. import datasets
-from ..experiment import data_root
-from ..models import build_model
-from ..perturbation import lattice_pixels, mean_output_change, one_pixel_attack, translation_change
-from ..training import TrainConfig, train_classifier
-from .common import measure
+from ..lab import data as D
+from ..lab import datasets
+from ..lab.measure import measure
+from ..lab.models import build_model
+from ..lab.perturbation import lattice_pixels, mean_output_change, one_pixel_attack, translation_change
+from ..lab.training import TrainConfig, train_classifier
+from ..pipeline.experiment import data_root
 
 
 @dataclass(frozen=True)

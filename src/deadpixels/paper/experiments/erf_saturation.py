@@ -10,12 +10,12 @@ import torch
 from tqdm.auto import tqdm
 
 from ...erf import effective_rf, structural_erf
-from .. import data as D
-from .. import datasets
-from ..experiment import Experiment, Tolerance, data_root
-from ..models import DEPTH, RESNETS, build_model
-from ..training import logits
-from .common import MAP_STORAGE, calibrate_batchnorm, compact, measure
+from ..lab import data as D
+from ..lab import datasets
+from ..lab.measure import MAP_STORAGE, calibrate_batchnorm, compact, measure
+from ..lab.models import DEPTH, RESNETS, build_model
+from ..lab.training import logits
+from ..pipeline.experiment import Experiment, Tolerance, data_root
 
 
 @dataclass(frozen=True)

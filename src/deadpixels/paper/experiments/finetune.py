@@ -23,14 +23,14 @@ from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
 from ...erf import effective_rf
-from .. import data as D
-from ..efficientnet import LITE_MEAN, LITE_STD
-from ..experiment import Experiment, Tolerance
-from ..models import build_model
-from ..perturbation import mean_output_change, translation_change
-from ..training import TrainConfig, train_classifier
+from ..lab import data as D
+from ..lab.efficientnet import LITE_MEAN, LITE_STD
+from ..lab.measure import measure
+from ..lab.models import build_model
+from ..lab.perturbation import mean_output_change, translation_change
+from ..lab.training import TrainConfig, train_classifier
+from ..pipeline.experiment import Experiment, Tolerance
 from .classifiers import theorem_window
-from .common import measure
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ import torch
 from tqdm.auto import tqdm
 
 from ...kernel_padding import find_odd_stride_layers, kernel_pad
-from ..experiment import Experiment, Tolerance
-from ..models import RESNETS, torchvision_model
+from ..lab.models import RESNETS, torchvision_model
+from ..pipeline.experiment import Experiment, Tolerance
 from .classifiers import ClassifierConfig, run_classification, run_imbalance_archs
 
 #: The six ResNets of the paper's Table 3.

@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from .. import data as D
-from .. import datasets
-from ..experiment import Experiment, Tolerance, data_root
-from ..models import build_model
-from ..training import TrainConfig, train_classifier
+from ..lab import data as D
+from ..lab import datasets
+from ..lab.models import build_model
+from ..lab.training import TrainConfig, train_classifier
+from ..pipeline.experiment import Experiment, Tolerance, data_root
 from .kernel_padding import HUNDRED_ONE
 
 #: The paper's threshold: the first epoch whose test accuracy exceeds it.

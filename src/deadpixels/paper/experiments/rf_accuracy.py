@@ -9,9 +9,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ...receptive_field import theoretical_rf
-from ..experiment import Experiment, Tolerance
-from ..models import DEPTH, RESNETS, imagenet_metrics, torchvision_model
-from ..reference import PAPER_TRF
+from ..lab.models import DEPTH, RESNETS, imagenet_metrics, torchvision_model
+from ..lab.reference import PAPER_TRF
+from ..pipeline.experiment import Experiment, Tolerance
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,11 @@ from tqdm.auto import tqdm
 from ...erf import effective_rf, structural_erf
 from ...fitting import fit_gaussian, imbalance_indices, lattice_ratio
 from ...receptive_field import theoretical_rf
-from .. import data as D
-from ..efficientnet import LITE, LITE_MEAN, LITE_STD, build_lite
-from ..experiment import Experiment, Tolerance
-from ..training import logits
-from .common import MAP_STORAGE, calibrate_batchnorm, compact, measure
+from ..lab import data as D
+from ..lab.efficientnet import LITE, LITE_MEAN, LITE_STD, build_lite
+from ..lab.measure import MAP_STORAGE, calibrate_batchnorm, compact, measure
+from ..lab.training import logits
+from ..pipeline.experiment import Experiment, Tolerance
 
 #: Quantities that get a bootstrap CI; sigma needs a Gaussian fit per resample, so it gets fewer.
 CHEAP = ("L1", "L2", "L1_raw", "L2_raw", "lattice")

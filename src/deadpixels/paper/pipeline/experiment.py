@@ -1,5 +1,5 @@
 """What an experiment is: a name, the chapter it feeds, a typed config per scale, the function that
-runs it, and how :mod:`deadpixels.paper.verify` compares a rerun with its cached result."""
+runs it, and how :mod:`deadpixels.paper.pipeline.verify` compares a rerun with its cached result."""
 
 from __future__ import annotations
 
@@ -32,8 +32,18 @@ class Tolerance:
         if self.kind not in ("exact", "deterministic", "trained"):
             raise ValueError(f"tolerance kind must be exact, deterministic or trained; got {self.kind!r}")
 
+    def allows(self, cached: Any, rerun: Any) -> Any:
+        """Elementwise: does ``rerun`` agree with ``cached``? ``|rerun - cached| <= atol + rtol |cached|``,
+        and NaN agrees only with NaN. The one formula that :meth:`describe` states and ``verify`` applies."""
+        import numpy as np
+
+        a, b = np.asarray(cached, dtype=np.float64), np.asarray(rerun, dtype=np.float64)
+        both_nan = np.isnan(a) & np.isnan(b)
+        with np.errstate(invalid="ignore"):
+            return both_nan | (np.abs(b - a) <= self.atol + self.rtol * np.abs(a))
+
     def describe(self) -> str:
-        return f"{self.kind}: |a - b| <= {self.atol:g} + {self.rtol:g} |b|"
+        return f"{self.kind}: |rerun - cached| <= {self.atol:g} + {self.rtol:g} |cached|"
 
 
 @dataclass(frozen=True)

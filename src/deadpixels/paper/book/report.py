@@ -7,7 +7,7 @@ import html
 
 import pandas as pd
 
-from .claims import EVIDENCE, REVISIONS, VERDICTS
+from ..claims import EVIDENCE, REVISIONS, VERDICTS
 
 CHAPTER_TITLES = {
     "01_rf_vs_accuracy": "1. RF vs accuracy",

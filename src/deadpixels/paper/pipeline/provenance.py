@@ -12,22 +12,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 REPO_ROOT = PACKAGE_ROOT.parents[1]
-#: Modules that present, cache or judge results but do not compute them: editing them does not
-#: change any number, so they are left out of :func:`source_hash` even where an experiment imports them.
-PRESENTATION_MODULES = (
-    "__main__.py",
-    "paper/book.py",
-    "paper/plotting.py",
-    "paper/cli.py",
-    "paper/check.py",
-    "paper/claims/",
-    "paper/results.py",
-    "paper/provenance.py",
-    "paper/verify.py",
-    "paper/figures.py",
-)
+#: The folders (relative to the package) whose code computes results: the core (the package's top
+#: level), the lab and the experiments. The pipeline, the claims, the book and the command line
+#: cache, judge or present results; editing them changes no number, so they are left out of
+#: :func:`source_hash` wherever an experiment imports them. Decided by folder, so a new module is
+#: classified by where it is put.
+COMPUTING_FOLDERS = ("", "paper/lab", "paper/experiments")
 #: Distributions whose version can change a result (code, data or weights).
 VERSIONED = (
     "torch",
@@ -84,7 +76,7 @@ def _imported(path: Path) -> set[str]:
 
 def source_files(module: str) -> list[Path]:
     """The source files that ``module`` runs: itself and every ``deadpixels`` module it imports,
-    transitively, less the presentation modules (which display results but never compute them)."""
+    transitively, that :func:`computes` (the pipeline, claims, book and CLI never compute a number)."""
     seen: dict[str, Path] = {}
     todo = [module]
     while todo:
@@ -94,13 +86,17 @@ def source_files(module: str) -> list[Path]:
             continue
         seen[name] = path
         todo += sorted(_imported(path))
-    files = {p for p in seen.values() if not _is_presentation(p)}
-    return sorted(files)
+    return sorted(p for p in seen.values() if computes(p))
 
 
-def _is_presentation(path: Path) -> bool:
-    rel = path.relative_to(PACKAGE_ROOT).as_posix()
-    return any(rel == p or (p.endswith("/") and rel.startswith(p)) for p in PRESENTATION_MODULES)
+def computes(path: Path) -> bool:
+    """Whether ``path`` is in one of the :data:`COMPUTING_FOLDERS` (``__main__.py`` only starts the CLI)."""
+    rel = path.relative_to(PACKAGE_ROOT)
+    folder = rel.parent.as_posix()
+    folder = "" if folder == "." else folder
+    if rel.name == "__main__.py":
+        return False
+    return any(folder == f or (f and folder.startswith(f + "/")) for f in COMPUTING_FOLDERS)
 
 
 def source_hash(module: str) -> str:
@@ -172,6 +168,7 @@ __all__ = [
     "versions",
     "environment",
     "code_status",
-    "PRESENTATION_MODULES",
+    "COMPUTING_FOLDERS",
+    "computes",
     "VERSIONED",
 ]

@@ -24,7 +24,7 @@ from .provenance import environment, git_state, source_hash
 def results_dir() -> Path:
     """``$DEADPIXELS_RESULTS`` or the repository's ``data/results``."""
     env = os.environ.get("DEADPIXELS_RESULTS")
-    return Path(env) if env else Path(__file__).resolve().parents[3] / "data" / "results"
+    return Path(env) if env else Path(__file__).resolve().parents[4] / "data" / "results"
 
 
 def config_hash(config: Any) -> str:

@@ -1,5 +1,5 @@
 """The paper's tables beside ours (Tables 1, 3, 4, 6 and Theorem 1's fit), from cached results.
-The paper's numbers come from :mod:`deadpixels.paper.reference`."""
+The paper's numbers come from :mod:`deadpixels.paper.lab.reference`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .claims.training import paired
-from .models import DEPTH, RESNETS, SHORT
-from .reference import TABLE1, TABLE3, TABLE4, TABLE6
-from .results import Result
+from ..claims.training import paired
+from ..lab.models import DEPTH, RESNETS, SHORT
+from ..lab.reference import TABLE1, TABLE3, TABLE4, TABLE6
+from ..pipeline.results import Result
 
 
 def table1(trf: Result, erf: Result) -> pd.DataFrame:

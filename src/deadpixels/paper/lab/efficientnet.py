@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..graph import replace_submodule
-from ..kernel_padding import find_odd_stride_layers
-from ..same_padding import SamePadConv2d
+from ...graph import replace_submodule
+from ...kernel_padding import find_odd_stride_layers
+from ...same_padding import SamePadConv2d
 
 #: Where the published accuracies come from.
 ACCURACY_SOURCE = "tensorflow/tpu, models/official/efficientnet/lite/README.md (FP32 ImageNet top-1)"

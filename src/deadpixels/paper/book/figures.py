@@ -1,5 +1,5 @@
 """The chapters' figures that are specific to one experiment (the generic ones are in
-:mod:`deadpixels.paper.plotting`). Each takes cached results and returns a matplotlib figure."""
+:mod:`deadpixels.paper.book.plotting`). Each takes cached results and returns a matplotlib figure."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..lab.reference import FIG5_R2
+from ..pipeline.results import Result
 from .plotting import METHOD_COLOURS, METHOD_LABELS, erf_image, styled
-from .reference import FIG5_R2
-from .results import Result
 
 
 @styled

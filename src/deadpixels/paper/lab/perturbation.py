@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..fitting import lattice_phase_means
+from ...fitting import lattice_phase_means
 from .training import logits
 
 

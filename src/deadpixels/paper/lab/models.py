@@ -12,7 +12,7 @@ import torchvision
 from torch import nn
 from torchvision.models import resnet as tv_resnet
 
-from ..kernel_padding import kernel_pad
+from ...kernel_padding import kernel_pad
 from .efficientnet import LITE, antialias_lite, build_lite
 
 #: The nine ResNets of Table 1, with their paper labels.
@@ -127,7 +127,7 @@ def build_model(
     """A model of the book by name: a ResNet of the paper (torchvision name) or EfficientNet-Lite0/1/2.
 
     Args:
-        name: one of :data:`RESNETS` or of :data:`~deadpixels.paper.efficientnet.LITE`.
+        name: one of :data:`RESNETS` or of :data:`~deadpixels.paper.lab.efficientnet.LITE`.
         num_classes: output classes; a pretrained classifier is replaced where this differs.
         width: for ResNets, < 1 gives a narrower network for CPU scale (random init only).
         variant: ``"vanilla"``, ``"kp"`` (kernel padding: zero-padded kernels if pretrained, freshly

@@ -170,7 +170,7 @@ def sigma_depth_figure(sig: pd.DataFrame, trf: pd.DataFrame) -> plt.Figure:  # n
 @styled
 def coverage_figure(length: int = 16) -> plt.Figure:
     """The paper's Fig. 2: how often each input position is covered by stride-2 windows."""
-    from ..kernel_padding import window_coverage
+    from ...kernel_padding import window_coverage
 
     cases = [
         (3, 1, "3x3, stride 2 (odd)"),

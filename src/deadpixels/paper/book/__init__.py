@@ -8,10 +8,10 @@ from typing import Any
 
 import pandas as pd
 
-from .claims import chapter_claims
-from .experiments import get_experiment
-from .provenance import code_status
-from .results import CacheError, Result, load
+from ..claims import chapter_claims
+from ..experiments import get_experiment
+from ..pipeline.provenance import code_status
+from ..pipeline.results import CacheError, Result, load
 
 
 class StaleResultError(RuntimeError):

@@ -13,12 +13,12 @@ import os
 import sys
 import time
 
-from .experiment import SCALES, override
-from .results import CacheError, config_hash, load_folder, result_folder, results_dir, run_and_save
+from ..pipeline.experiment import SCALES, override
+from ..pipeline.results import CacheError, config_hash, load_folder, result_folder, results_dir, run_and_save
 
 
 def _resolve(whats: list[str]) -> list[str]:
-    from .experiments import EXPERIMENTS, chapters
+    from ..experiments import EXPERIMENTS, chapters
 
     chosen: list[str] = []
     for what in whats:
@@ -38,8 +38,8 @@ def _resolve(whats: list[str]) -> list[str]:
 
 
 def _state(name: str, scale: str) -> str:
-    from .experiments import get_experiment
-    from .provenance import code_status
+    from ..experiments import get_experiment
+    from ..pipeline.provenance import code_status
 
     exp = get_experiment(name)
     if scale not in exp.configs:
@@ -55,7 +55,7 @@ def _state(name: str, scale: str) -> str:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .experiments import EXPERIMENTS
+    from ..experiments import EXPERIMENTS
 
     print(f"{'experiment':<16}{'chapter':<20}{'check':<15}" + "".join(f"{s:<30}" for s in SCALES))
     for name, exp in sorted(EXPERIMENTS.items()):
@@ -69,7 +69,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .experiments import get_experiment
+    from ..experiments import get_experiment
 
     summary = []
     for name in _resolve(args.what):
@@ -93,8 +93,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_verify(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .experiments import get_experiment
-    from .verify import summarise, summarise_compact, verify
+    from ..claims import compare_verdicts
+    from ..experiments import get_experiment
+    from ..pipeline.verify import summarise, summarise_compact, verify
 
     failed = []
     for name in _resolve(args.what):
@@ -103,7 +104,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
             print(f"== {name} has no {args.scale} scale; skipped")
             continue
         print(f"== verify {name} at {args.scale} scale ({exp.tolerance.describe()})", flush=True)
-        table = summarise(verify(exp, args.scale, args.device, progress=not args.quiet))
+        table = summarise(verify(exp, args.scale, args.device, progress=not args.quiet, verdicts=compare_verdicts))
         bad = table[table["status"] != "ok"]
         with pd.option_context("display.max_colwidth", 70, "display.width", 200, "display.max_rows", 500):
             print(summarise_compact(table).to_string(index=False) if not args.full else table.to_string(index=False))
@@ -120,7 +121,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_claims(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from .claims import claims_provenance, claims_table
+    from ..claims import claims_provenance, claims_table
 
     table = claims_table(args.scale)
     path = results_dir() / ("claims.csv" if args.scale == "cpu" else f"claims_{args.scale}.csv")

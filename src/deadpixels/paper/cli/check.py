@@ -10,8 +10,8 @@ from typing import Any
 
 from torch import nn
 
-from .experiments.census import Analysis, analyse, input_size
-from .models import torchvision_model
+from ..experiments.census import Analysis, analyse, input_size
+from ..lab.models import torchvision_model
 
 
 class ModelSpecError(ValueError):
@@ -99,7 +99,7 @@ def check_model(spec: str, size: int | None = None, png: str | None = None) -> d
     if "structural" in a.maps:
         import matplotlib.pyplot as plt
 
-        from .plotting import erf_pair_figure, erf_single_figure
+        from ..book.plotting import erf_pair_figure, erf_single_figure
 
         out = Path(png or f"{name}_erf.png")
         title = f"{name}: structural output ERF ({size}x{size}, no weights, no data)"

@@ -5,7 +5,8 @@ their verdicts."""
 from __future__ import annotations
 
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,10 @@ import pandas as pd
 
 from .experiment import Experiment, Tolerance
 from .results import Result, load, load_folder, save
+
+#: What a claims layer passes to :func:`verify` to check verdicts: (experiment, scale, fresh result)
+#: -> comparisons. The pipeline sits below the claims, so it takes the check instead of importing it.
+VerdictCheck = Callable[[Experiment, str, Result], list["Comparison"]]
 
 #: float16 maps (the cached ERF crops) carry ~1e-3 relative rounding: one float16 step near 1.
 FLOAT16_STEP = 2.0**-10
@@ -29,10 +34,8 @@ class Comparison:
 
 def _numeric_diff(a: pd.Series, b: pd.Series, tol: Tolerance) -> tuple[float, bool]:
     a, b = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
-    both_nan = np.isnan(a) & np.isnan(b)
-    diff = np.where(both_nan, 0.0, np.abs(a - b))
-    ok = bool(np.all(both_nan | (diff <= tol.atol + tol.rtol * np.abs(a))))
-    return float(np.nanmax(diff)) if diff.size else 0.0, ok
+    diff = np.where(np.isnan(a) & np.isnan(b), 0.0, np.abs(a - b))
+    return float(np.nanmax(diff)) if diff.size else 0.0, bool(np.all(tol.allows(a, b)))
 
 
 def compare_tables(cached: Result, fresh: Result, tol: Tolerance) -> list[Comparison]:
@@ -71,50 +74,32 @@ def compare_arrays(cached: Result, fresh: Result, tol: Tolerance) -> list[Compar
         if a is None or b is None or a.shape != b.shape:
             out.append(Comparison(f"array {name}", float("nan"), "same shape", False, "missing or reshaped"))
             continue
-        atol = tol.atol + (FLOAT16_STEP if a.dtype == np.float16 else 0.0)
-        diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
-        ok = bool(np.all(diff <= atol + tol.rtol * np.abs(a.astype(np.float64))))
-        out.append(
-            Comparison(
-                f"array {name}", float(diff.max()) if diff.size else 0.0, f"|a - b| <= {atol:g} + {tol.rtol:g} |b|", ok
-            )
-        )
+        t = replace(tol, atol=tol.atol + FLOAT16_STEP) if a.dtype == np.float16 else tol
+        a64, b64 = a.astype(np.float64), b.astype(np.float64)
+        diff = np.abs(a64 - b64)
+        ok = bool(np.all(t.allows(a64, b64)))
+        out.append(Comparison(f"array {name}", float(diff.max()) if diff.size else 0.0, t.describe(), ok))
     return out
 
 
-def compare_verdicts(experiment: Experiment, scale: str, fresh: Result) -> list[Comparison]:
-    """For trained experiments: every claim that reads this experiment keeps its verdict."""
-    from .claims import CLAIMS, evaluate, load_current
-
-    out = []
-    for c in CLAIMS:
-        if experiment.name not in (*c.experiments, *c.optional):
-            continue
-        base = {n: r for n in (*c.experiments, *c.optional) if (r := load_current(n, scale)) is not None}
-        before = evaluate(c, base)[1]
-        after = evaluate(c, {**base, experiment.name: fresh})[1]
-        out.append(
-            Comparison(
-                f"verdict {c.claim_id}",
-                0.0 if before == after else float("nan"),
-                "same verdict",
-                before == after,
-                f"cached: {before}; rerun: {after}",
-            )
-        )
-    return out
-
-
-def verify(experiment: Experiment, scale: str = "cpu", device: str = "cpu", progress: bool = True) -> list[Comparison]:
-    """Rerun ``experiment`` at ``scale`` without touching the cache and compare it with the cached result."""
+def verify(
+    experiment: Experiment,
+    scale: str = "cpu",
+    device: str = "cpu",
+    progress: bool = True,
+    verdicts: VerdictCheck | None = None,
+) -> list[Comparison]:
+    """Rerun ``experiment`` at ``scale`` without touching the cache and compare it with the cached
+    result. For a trained experiment, ``verdicts`` (the claims layer's check) also compares the
+    verdicts of the claims it feeds."""
     cached = load(experiment, scale)
     out = experiment.run(experiment.config(scale), device=device, progress=progress)
     fresh = Result.from_output(experiment.name, scale, out)
     with tempfile.TemporaryDirectory() as tmp:  # the same CSV round trip as the cached result went through
         fresh = load_folder(save(fresh, Path(tmp) / "rerun"))
     rows = compare_tables(cached, fresh, experiment.tolerance) + compare_arrays(cached, fresh, experiment.tolerance)
-    if experiment.tolerance.kind == "trained":
-        rows += compare_verdicts(experiment, scale, fresh)
+    if experiment.tolerance.kind == "trained" and verdicts is not None:
+        rows += verdicts(experiment, scale, fresh)
     return rows
 
 
@@ -159,5 +144,5 @@ __all__ = [
     "summarise_compact",
     "compare_tables",
     "compare_arrays",
-    "compare_verdicts",
+    "VerdictCheck",
 ]

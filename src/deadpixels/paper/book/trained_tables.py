@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .claims.common import final_stage
-from .claims.training import paired, theorem_fits
-from .efficientnet import ACCURACY_SOURCE
-from .results import Result
+from ..claims.common import final_stage
+from ..claims.training import paired, theorem_fits
+from ..lab.efficientnet import ACCURACY_SOURCE
+from ..pipeline.results import Result
 
 KIND_LABELS = {"imagenet": "ImageNet-trained", "random_init": "random init (BN calibrated)", "structural": "structural"}
 METHODS = ("vanilla", "kp", "noise", "blurpool")
