@@ -14,7 +14,7 @@ helpers and the command line) lives in :mod:`deadpixels.paper`, which is importe
 """
 
 from .erf import effective_rf, structural_erf
-from .fitting import GaussianFit, fit_gaussian, imbalance_indices, lattice_phase_means, lattice_ratio
+from .fitting import GaussianFit, fit_gaussian, imbalance_indices, lattice_phase_means, lattice_ratio, mean_sigma
 from .graph import linearise
 from .kernel_padding import find_odd_stride_layers, kernel_pad
 from .receptive_field import TheoreticalRF, theoretical_rf
@@ -26,6 +26,7 @@ __all__ = [
     "linearise",
     "fit_gaussian",
     "GaussianFit",
+    "mean_sigma",
     "imbalance_indices",
     "lattice_phase_means",
     "lattice_ratio",

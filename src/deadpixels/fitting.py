@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.optimize import curve_fit
@@ -17,6 +18,23 @@ class GaussianFit:
     center: tuple[float, float]  # (x_c, y_c): column, row
     amplitude: float
     r2: float
+
+    @property
+    def sigma(self) -> float:
+        """The ERF size the paper compares across models: :func:`mean_sigma` of this fit."""
+        return mean_sigma(self)
+
+
+def mean_sigma(fit: Any) -> Any:
+    """The mean of a Gaussian fit's ``sigma_x`` and ``sigma_y``: the one definition of "ERF size".
+
+    Args:
+        fit: a :class:`GaussianFit`, or anything indexed by ``"sigma_x"`` and ``"sigma_y"`` (a dict,
+            a table row, a whole DataFrame: then a Series).
+    """
+    if isinstance(fit, GaussianFit):
+        return (fit.sigma_x + fit.sigma_y) / 2
+    return (fit["sigma_x"] + fit["sigma_y"]) / 2
 
 
 def _check_map(R: np.ndarray, min_side: int = 2) -> np.ndarray:
@@ -121,4 +139,4 @@ def lattice_ratio(R: np.ndarray, period: int = 2, window: float = 0.5) -> float:
     return float(means.max() / means.min())
 
 
-__all__ = ["GaussianFit", "fit_gaussian", "imbalance_indices", "lattice_phase_means", "lattice_ratio"]
+__all__ = ["GaussianFit", "mean_sigma", "fit_gaussian", "imbalance_indices", "lattice_phase_means", "lattice_ratio"]

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ..claims.stats import theorem1_fits
 from ..lab.reference import FIG5_R2
 from ..pipeline.results import Result
 from .plotting import METHOD_COLOURS, METHOD_LABELS, erf_image, styled
@@ -21,11 +21,11 @@ def theorem1_scatter(theorem1: pd.DataFrame, seed: int = 0) -> plt.Figure:
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
     for ax, method in zip(axes, ["vanilla", "kp"]):
         d = theorem1[(theorem1["method"] == method) & (theorem1["seed"] == seed)]
-        fit = stats.linregress(d["R"], d["MD"])
+        fit = theorem1_fits(d).iloc[0]
         ax.scatter(d["R"], d["MD"], color=METHOD_COLOURS[method], s=22)
         xs = np.linspace(d["R"].min(), d["R"].max(), 10)
-        ax.plot(xs, fit.intercept + fit.slope * xs, color="#555555", ls="--")
-        ax.set_title(f"{METHOD_LABELS[method]}: R² = {fit.rvalue**2:.3f} (paper, before KP: {FIG5_R2})", fontsize=11)
+        ax.plot(xs, fit["intercept"] + fit["slope"] * xs, color="#555555", ls="--")
+        ax.set_title(f"{METHOD_LABELS[method]}: R² = {fit['r2']:.3f} (paper, before KP: {FIG5_R2})", fontsize=11)
         ax.set_xlabel("$R_{XY}$ (output ERF)")
         ax.set_ylabel("MD (mean |Δy|)")
     return fig

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from ...fitting import mean_sigma
+from ..claims.stats import theorem1_fits
 from ..claims.training import paired
 from ..lab.models import DEPTH, RESNETS, SHORT
 from ..lab.reference import TABLE1, TABLE3, TABLE4, TABLE6
@@ -42,10 +43,10 @@ def table1(trf: Result, erf: Result) -> pd.DataFrame:
 def sigma_by_depth(erf: Result, target: str = "layer4") -> pd.DataFrame:
     """Mean ERF sigma per model and kind (structural / weighted), with depth and the paper's sigma."""
     e = erf.tables["erf"]
-    e = e[e["target"] == target].assign(sigma=lambda d: (d["sigma_x"] + d["sigma_y"]) / 2)
+    e = e[e["target"] == target].assign(sigma=mean_sigma)
     wide = e.pivot_table(index="model", columns="kind", values="sigma").reset_index()
     wide["depth"] = wide["model"].map(DEPTH)
-    wide["paper σ (Table 1)"] = wide["model"].map(lambda m: (TABLE1[m]["sigma_x"] + TABLE1[m]["sigma_y"]) / 2)
+    wide["paper σ (Table 1)"] = wide["model"].map(lambda m: mean_sigma(TABLE1[m]))
     wide["label"] = wide["model"].map(RESNETS)
     return wide.sort_values(["depth", "model"]).reset_index(drop=True)
 
@@ -103,23 +104,15 @@ def table4(classification: Result) -> pd.DataFrame:
 
 def theorem1_fit(classification: Result) -> pd.DataFrame:
     """Per method and seed: R^2 of MD against R_XY, std and coefficient of variation over the 25 pixels."""
-    t = classification.tables["theorem1"]
-    rows = []
-    for (arch, method, seed), g in t.groupby(["arch", "method", "seed"]):
-        fit = stats.linregress(g["R"], g["MD"])
-        rows.append(
-            {
-                "arch": arch,
-                "method": method,
-                "seed": seed,
-                "R² (MD ~ R)": fit.rvalue**2,
-                "std(R_XY)": g["R"].std(),
-                "std(MD)": g["MD"].std(),
-                "CV(R_XY)": g["R"].std() / g["R"].mean(),
-                "CV(MD)": g["MD"].std() / g["MD"].mean(),
-            }
-        )
-    return pd.DataFrame(rows)
+    f = theorem1_fits(classification.tables["theorem1"], by=("arch", "method", "seed"))
+    columns = {
+        "r2": "R² (MD ~ R)",
+        "std_R": "std(R_XY)",
+        "std_MD": "std(MD)",
+        "cv_R": "CV(R_XY)",
+        "cv_MD": "CV(MD)",
+    }
+    return f[["arch", "method", "seed", *columns]].rename(columns=columns)
 
 
 def table6(micro: Result) -> pd.DataFrame:

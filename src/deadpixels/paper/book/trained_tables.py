@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..claims.common import final_stage
-from ..claims.training import paired, theorem_fits
+from ..claims.stats import theorem1_fits
+from ..claims.training import paired
 from ..lab.efficientnet import ACCURACY_SOURCE
 from ..pipeline.results import Result
 
@@ -106,7 +107,7 @@ def finetune_contrasts(kp_finetune: Result) -> pd.DataFrame:
 
 def theorem1_summary(kp_finetune: Result) -> pd.DataFrame:
     """Per method: mean over seeds of R^2 (MD on R_XY), CV(R_XY) and CV(MD) over the 25 pixels."""
-    f = theorem_fits(kp_finetune.tables["theorem1"])
+    f = theorem1_fits(kp_finetune.tables["theorem1"])
     out = f.groupby("method")[["r2", "slope", "cv_R", "cv_MD"]].mean()
     return out.rename(columns={"r2": "R² (MD ~ R)", "cv_R": "CV(R_XY)", "cv_MD": "CV(MD)"}).reset_index()
 

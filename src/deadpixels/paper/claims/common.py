@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import pandas as pd
 
+from ...fitting import mean_sigma
 from ..lab.models import RESNETS
 from ..lab.reference import TABLE1
 from ..pipeline.results import Result
@@ -21,11 +22,6 @@ def weighted_erf(erf: pd.DataFrame) -> pd.DataFrame:
     return erf[erf["kind"] != "structural"]
 
 
-def mean_sigma(df: pd.DataFrame) -> pd.Series:
-    """The mean of the Gaussian fit's sigma_x and sigma_y."""
-    return (df["sigma_x"] + df["sigma_y"]) / 2
-
-
 def final_stage(erf_trained: Result) -> pd.DataFrame:
     """Per Lite model and ERF kind: the final-stage ERF row (with its bootstrap CIs) joined with the
     model's TRF, published top-1 and final-stage name, in the experiment's model order."""
@@ -38,7 +34,7 @@ def final_stage(erf_trained: Result) -> pd.DataFrame:
 
 def paper_sigma(model: str) -> float:
     """The paper's Table 1 mean sigma of ``model``."""
-    return (TABLE1[model]["sigma_x"] + TABLE1[model]["sigma_y"]) / 2
+    return mean_sigma(TABLE1[model])
 
 
 @lru_cache(maxsize=8)

@@ -8,10 +8,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...fitting import mean_sigma
 from ...kernel_padding import window_coverage
 from ..lab.reference import PAPER_TRF, TABLE1
 from ..pipeline.results import Result
-from .common import NINE, final_stage, lite_depth, mean_sigma, paper_sigma, weighted_erf
+from .common import NINE, final_stage, lite_depth, paper_sigma, weighted_erf
 from .engine import INCONCLUSIVE, NOT, NOT_TESTABLE, PARTIAL, REPRODUCED, Need, claim
 from .stats import spearman_ci
 

@@ -12,7 +12,7 @@ from scipy import stats
 from ..lab.reference import FIG5_R2, TABLE3, TABLE4, TABLE5, TABLE6
 from ..pipeline.results import Result
 from .engine import INCONCLUSIVE, NOT, PARTIAL, REPRODUCED, Need, claim
-from .stats import Effect, log_ratio_effect, paired_effect, r_squared
+from .stats import Effect, log_ratio_effect, paired_effect, theorem1_fits
 
 #: The paper's accuracy cost of KP is 0.83-1.22 points: a CI above -COST excludes a cost that large.
 COST = 0.8
@@ -185,23 +185,6 @@ def _kp_acc_scratch(r: dict[str, Result]) -> tuple[str, str]:
 # --- chapter 5 ---------------------------------------------------------------------------------
 
 
-def theorem_fits(t: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (method, seed), g in t.groupby(["method", "seed"]):
-        slope = np.polyfit(g["R"], g["MD"], 1)[0]
-        rows.append(
-            {
-                "method": method,
-                "seed": seed,
-                "r2": r_squared(g["R"].to_numpy(), g["MD"].to_numpy()),
-                "slope": slope,
-                "cv_R": g["R"].std() / g["R"].mean(),
-                "cv_MD": g["MD"].std() / g["MD"].mean(),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
 @claim(
     "theorem1",
     "05_perturbation",
@@ -215,7 +198,7 @@ def theorem_fits(t: pd.DataFrame) -> pd.DataFrame:
     command=FINETUNE,
 )
 def _theorem1(r: dict[str, Result]) -> tuple[str, str]:
-    f = theorem_fits(r["kp_finetune"].tables["theorem1"])
+    f = theorem1_fits(r["kp_finetune"].tables["theorem1"])
     v = f[f["method"] == "vanilla"]
     r2, positive = float(v["r2"].mean()), bool((v["slope"] > 0).all())
     verdict = REPRODUCED if r2 >= R2_FULL and positive else PARTIAL if r2 >= R2_PART else NOT
@@ -241,7 +224,7 @@ def _theorem1(r: dict[str, Result]) -> tuple[str, str]:
     command=FINETUNE,
 )
 def _table5(r: dict[str, Result]) -> tuple[str, str]:
-    f = theorem_fits(r["kp_finetune"].tables["theorem1"])
+    f = theorem1_fits(r["kp_finetune"].tables["theorem1"])
     cv_r, cv_md = paired(f, "cv_R"), paired(f, "cv_MD")
     v = [direction(cv_r), direction(cv_md)]
     verdict = NOT if NOT in v else REPRODUCED if v == [REPRODUCED] * 2 else PARTIAL if REPRODUCED in v else INCONCLUSIVE

@@ -12,13 +12,12 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from ...erf import effective_rf
 from ..lab import data as D
 from ..lab import datasets
-from ..lab.measure import measure
 from ..lab.models import build_model
-from ..lab.perturbation import lattice_pixels, mean_output_change, one_pixel_attack, translation_change
-from ..lab.training import TrainConfig, train_classifier
+from ..lab.perturbation import lattice_pixels, mean_output_change, one_pixel_attack
+from ..lab.trained import Probe, theorem_window, train_and_measure
+from ..lab.training import TrainConfig
 from ..pipeline.experiment import data_root
 
 
@@ -71,12 +70,6 @@ def _test_tensor(splits: dict[str, Any], n: int) -> tuple[torch.Tensor, torch.Te
     return torch.stack(xs), torch.tensor(ys)
 
 
-def theorem_window(size: int) -> list[tuple[int, int]]:
-    """The paper's 25 pixels (100..104)^2 at 224 px, scaled to ``size``."""
-    start = int(round(100 * size / 224))
-    return [(r, c) for r in range(start, start + 5) for c in range(start, start + 5)]
-
-
 def _perturbation(
     model: Any,
     config: ClassifierConfig,
@@ -113,40 +106,25 @@ def run_classification(config: ClassifierConfig, device: str = "cpu", progress: 
     grid = list(range(config.md_grid_step // 2, config.size, config.md_grid_step))
     runs = [(a, m, s) for a in config.archs for m in config.methods for s in config.seeds]
     runs += [(a, m, s) for a in config.archs for m in config.extra_seed_methods for s in config.extra_seeds]
+    probe = Probe(x_test, y_test, x_shift, window)
     hist, rows, theorem, attack, arrays, pixels = [], [], [], [], {}, {}
     for arch, method, seed in tqdm(runs, desc="classifiers", disable=not progress):
         variant = "vanilla" if method == "noise" else method
         model = build_model(arch, n_classes, config.width, variant, config.weights, seed=seed)
         tc = TrainConfig(epochs=config.epochs, noise_std=config.noise_std if method == "noise" else 0.0)
-        model, h = train_classifier(model, splits, tc, seed, device, progress, desc=f"{arch}/{method}/{seed}")
-        best = int(h["val_acc"].idxmax())
-        hist.append(h.assign(arch=arch, method=method, seed=seed))
-        R = effective_rf(model, x_test, target="output", labels=y_test, device=device, progress=False)
-        rows.append(
-            {
-                "arch": arch,
-                "method": method,
-                "seed": seed,
-                "best_epoch": best + 1,
-                "test_acc": float(h["test_acc"].iloc[best]),
-                "translation": translation_change(model, x_shift, device=device),
-                **measure(R, n_images=len(x_test)),
-            }
-        )
         perturb = config.perturbation and method in ("vanilla", "kp")
-        if perturb:
-            md = mean_output_change(model, x_test, y_test, window, device=device)
-            theorem += [
-                {"arch": arch, "method": method, "seed": seed, "row": r, "col": c, "R": R[r, c], "MD": m}
-                for (r, c), m in zip(window, md)
-            ]
+        m = train_and_measure(model, splits, tc, probe, seed, device, progress, f"{arch}/{method}/{seed}", perturb)
+        ids = {"arch": arch, "method": method, "seed": seed}
+        hist.append(m.history.assign(**ids))
+        rows.append({**ids, **m.row})
+        theorem += [{**ids, **t} for t in m.theorem]
         if seed == config.seeds[0]:
-            arrays[f"{arch}/{method}/erf"] = R.astype(np.float32)
+            arrays[f"{arch}/{method}/erf"] = m.erf.astype(np.float32)
             if perturb:
-                att, extra = _perturbation(model, config, R, x_test, y_test, method, device, grid, pixels)
+                att, extra = _perturbation(m.model, config, m.erf, x_test, y_test, method, device, grid, pixels)
                 attack += [{"arch": arch, **a} for a in att]
                 arrays.update({f"{arch}/{method}/{k}": v for k, v in extra.items()})
-        del model
+        del model, m
     return {
         "runs": pd.DataFrame(rows),
         "history": pd.concat(hist, ignore_index=True),

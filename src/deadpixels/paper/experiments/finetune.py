@@ -22,15 +22,12 @@ import torch
 from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
-from ...erf import effective_rf
 from ..lab import data as D
 from ..lab.efficientnet import LITE_MEAN, LITE_STD
-from ..lab.measure import measure
 from ..lab.models import build_model
-from ..lab.perturbation import mean_output_change, translation_change
+from ..lab.trained import Probe, theorem_window, train_and_measure
 from ..lab.training import TrainConfig, train_classifier
 from ..pipeline.experiment import Experiment, Tolerance
-from .classifiers import theorem_window
 
 
 @dataclass(frozen=True)
@@ -75,23 +72,33 @@ def task(config: FinetuneConfig, difficulty: tuple[float, float]) -> dict[str, T
     return {k: to_lite(v) for k, v in splits.items()}
 
 
-def _train(config: FinetuneConfig, splits: dict, method: str, seed: int, progress: bool, device: str) -> tuple:
-    variant = "vanilla" if method == "noise" else method
-    model = build_model(config.model, len(D.PHOTOS), variant=variant, weights=config.weights, seed=seed)
-    tc = TrainConfig(
+def _train_config(config: FinetuneConfig, method: str) -> TrainConfig:
+    return TrainConfig(
         epochs=config.epochs,
         batch_size=config.batch_size,
         lr=config.lr,
         noise_std=config.noise_std if method == "noise" else 0.0,
     )
-    return train_classifier(model, splits, tc, seed, device, progress, desc=f"{config.model}/{method}/{seed}")
+
+
+def _model(config: FinetuneConfig, method: str, seed: int) -> torch.nn.Module:
+    variant = "vanilla" if method == "noise" else method
+    return build_model(config.model, len(D.PHOTOS), variant=variant, weights=config.weights, seed=seed)
 
 
 def pilot(config: FinetuneConfig, progress: bool, device: str) -> tuple[tuple[float, float], pd.DataFrame]:
     """The first difficulty whose vanilla test accuracy is inside the band (else the closest)."""
     rows, lo, hi = [], *config.accuracy_band
     for difficulty in config.difficulties:
-        _, h = _train(config, task(config, difficulty), "vanilla", config.pilot_seed, progress, device)
+        _, h = train_classifier(
+            _model(config, "vanilla", config.pilot_seed),
+            task(config, difficulty),
+            _train_config(config, "vanilla"),
+            config.pilot_seed,
+            device,
+            progress,
+            desc=f"{config.model}/pilot",
+        )
         acc = float(h["test_acc"].iloc[int(h["val_acc"].idxmax())])
         rows.append(
             {
@@ -120,39 +127,34 @@ def run_finetune(config: FinetuneConfig, device: str = "cpu", progress: bool = T
     x_shift = D.natural_images(
         config.measure_images, config.size + 1, seed=config.task_seed + 1000, mean=LITE_MEAN, std=LITE_STD
     )
-    window = theorem_window(config.size)
+    probe = Probe(x, y, x_shift, theorem_window(config.size), config.eps)
     rows, hist, theorem, arrays = [], [], [], {}
     runs = [(seed, method) for seed in config.seeds for method in config.methods]
     for seed, method in tqdm(runs, desc="fine-tuning", disable=not progress):
-        model, h = _train(config, splits, method, seed, progress, device)
-        best = int(h["val_acc"].idxmax())
-        hist.append(h.assign(method=method, seed=seed))
-        R = effective_rf(model, x, target="output", labels=y, device=device, progress=False)
-        rows.append(
-            {
-                "method": method,
-                "seed": seed,
-                "best_epoch": best + 1,
-                "test_acc": float(h["test_acc"].iloc[best]),
-                "translation": translation_change(model, x_shift, device=device),
-                **measure(R, n_images=len(x)),
-            }
+        m = train_and_measure(
+            _model(config, method, seed),
+            splits,
+            _train_config(config, method),
+            probe,
+            seed,
+            device,
+            progress,
+            f"{config.model}/{method}/{seed}",
+            theorem=method in ("vanilla", "kp"),
         )
-        if method in ("vanilla", "kp"):
-            md = mean_output_change(model, x, y, window, eps=config.eps, device=device)
-            theorem += [
-                {"method": method, "seed": seed, "row": r, "col": c, "R": R[r, c], "MD": m}
-                for (r, c), m in zip(window, md)
-            ]
+        ids = {"method": method, "seed": seed}
+        hist.append(m.history.assign(**ids))
+        rows.append({**ids, **m.row})
+        theorem += [{**ids, **t} for t in m.theorem]
         if seed == config.seeds[0]:
-            arrays[f"{method}/erf"] = R.astype(np.float32)
-        del model
+            arrays[f"{method}/erf"] = m.erf.astype(np.float32)
+        del m
     return {
         "runs": pd.DataFrame(rows),
         "history": pd.concat(hist, ignore_index=True),
         "pilot": pilot_table,
         "theorem1": pd.DataFrame(theorem),
-        "window": np.array(window),
+        "window": np.array(probe.window),
         **arrays,
     }
 

@@ -13,7 +13,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ...erf import effective_rf, structural_erf
-from ...fitting import fit_gaussian, imbalance_indices, lattice_ratio
+from ...fitting import fit_gaussian, imbalance_indices, lattice_ratio, mean_sigma
 from ...receptive_field import theoretical_rf
 from ..lab import data as D
 from ..lab.efficientnet import LITE, LITE_MEAN, LITE_STD, build_lite
@@ -53,7 +53,7 @@ def bootstrap(maps: np.ndarray, n_boot: int, n_fit: int, seed: int) -> dict[str,
         if b < n_fit:
             try:
                 g = fit_gaussian(R)
-                draws["sigma"].append((g.sigma_x + g.sigma_y) / 2)
+                draws["sigma"].append(g.sigma)
             except (RuntimeError, ValueError):
                 continue
     return {k: tuple(np.percentile(v, [2.5, 97.5])) if v else (np.nan, np.nan) for k, v in draws.items()}
@@ -92,7 +92,7 @@ def _weighted_rows(
         R = maps.mean(0, dtype=np.float64)
         ci = bootstrap(maps, config.n_boot, config.n_fit_boot, config.seed)
         row = {"model": name, "kind": kind, "stage": stage, "target": target, **measure(R, n_images=len(maps))}
-        row["sigma"] = (row["sigma_x"] + row["sigma_y"]) / 2
+        row["sigma"] = mean_sigma(row)
         row.update({f"{k}_lo": lo for k, (lo, _) in ci.items()} | {f"{k}_hi": hi for k, (_, hi) in ci.items()})
         rows.append(row)
         arrays[f"{name}/{target}/{kind}"] = compact(R)
@@ -122,7 +122,7 @@ def run_trained_erf(config: TrainedERFConfig, device: str = "cpu", progress: boo
                 for stage, target in targets:
                     S = structural_erf(base, config.size, target=target, dtype=torch.float32)
                     row = {"model": name, "kind": kind, "stage": stage, "target": target, **measure(S)}
-                    rows.append({**row, "sigma": (row["sigma_x"] + row["sigma_y"]) / 2})
+                    rows.append({**row, "sigma": mean_sigma(row)})
                     arrays[f"{name}/{target}/structural"] = compact(S)
                 continue
             model = base if kind == "imagenet" else build_lite(name, None, seed=config.seed)

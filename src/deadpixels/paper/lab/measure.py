@@ -61,4 +61,11 @@ def calibrate_batchnorm(model: torch.nn.Module, images: torch.Tensor, device: st
     model.eval()
 
 
-__all__ = ["MAP_STORAGE", "compact", "measure", "calibrate_batchnorm"]
+
+
+__all__ = [
+    "MAP_STORAGE",
+    "compact",
+    "measure",
+    "calibrate_batchnorm",
+]
