@@ -108,7 +108,8 @@ def test_an_interrupted_save_leaves_the_old_result_intact(results_tmp, monkeypat
 
 def test_source_hash_covers_the_code_an_experiment_runs():
     names = {p.name for p in source_files("deadpixels.paper.experiments.classifiers")}
-    assert {"classifiers.py", "erf.py", "graph.py", "training.py", "trained.py", "data.py", "kernel_padding.py"} <= names
+    assert {"classifiers.py", "erf.py", "graph.py", "training.py", "trained.py", "data.py"} <= names
+    assert "kernel_padding.py" in names
     assert not {"book.py", "plotting.py", "cli.py", "verify.py", "census.py"} & names
     assert "training.py" not in {p.name for p in source_files("deadpixels.paper.experiments.census")}
     prov = {"source_module": "deadpixels.paper.experiments.census"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .graph import available_targets, cut_at, linearise, trace, truncate
+from .graph import available_targets, cut_at, input_channels, linearise, trace, truncate
 from .receptive_field import propagate, target_node
 
 #: Where on the target map F is taken: ``"center"`` (``(H // 2, W // 2)``, the paper's [3, 3] of a
@@ -27,14 +28,19 @@ def _first_conv(model: nn.Module) -> nn.Conv2d | None:
     return next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
 
 
-def _check_images(x: torch.Tensor, model: nn.Module) -> None:
-    if x.dim() != 4:
-        raise ValueError(f"images must be a 4-D tensor (N, C, H, W); got shape {tuple(x.shape)}")
+def _check_images(x: torch.Tensor, y: torch.Tensor | None, model: nn.Module) -> None:
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"images must be a 4-D tensor (N, C, H, W); got {shape}")
     conv = _first_conv(model)
     if conv is not None and x.shape[1] != conv.in_channels:
         raise ValueError(
             f"images have {x.shape[1]} channels but the model's first convolution expects {conv.in_channels}"
         )
+    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"images contain {int((~torch.isfinite(x)).sum())} NaN or infinite values")
+    if y is not None and len(y) != len(x):
+        raise ValueError(f"a batch has {len(x)} images but {len(y)} labels; give one label per image")
 
 
 def _batches(images: Any, labels: Any, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
@@ -69,6 +75,10 @@ def _position(shape: torch.Size, position: Position, target: str) -> tuple[int, 
 
 
 def _resolve_target(model: nn.Module, target: str) -> nn.Module | None:
+    if not isinstance(target, str) or not target:
+        raise ValueError(
+            f"target must be a module name or 'output'; got {target!r}. Available: {available_targets(model)}"
+        )
     if target == "output":
         return None
     try:
@@ -82,6 +92,11 @@ def _resolve_target(model: nn.Module, target: str) -> nn.Module | None:
 
 def channel_mean_at(feat: torch.Tensor, position: Position, target: str) -> torch.Tensor:
     """Per-image channel mean of a (N, C, H, W) feature map at ``position``."""
+    if feat.dim() != 4:
+        raise ValueError(
+            f"target {target!r} gives a {tuple(feat.shape)} output, not a (N, C, H, W) feature map; "
+            "use target='output' for the label's logit, or a convolutional stage"
+        )
     i, j = _position(feat.shape, position, target)
     return feat[:, :, i, j].mean(dim=1)
 
@@ -154,14 +169,19 @@ def effective_rf(
     Returns:
         R as a float64 (H, W) array, or the (N, H, W) float32 per-image maps with ``per_image``.
     """
-    param = next(model.parameters())
-    device = torch.device(device) if device is not None else param.device
-    dtype = param.dtype if param.is_floating_point() else torch.float32
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
+    param = next(model.parameters(), None)
+    default_device = param.device if param is not None else torch.device("cpu")
+    device = torch.device(device) if device is not None else default_device
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    _position(torch.Size((1, 1, 1 << 30, 1 << 30)), position, target)  # a malformed position fails before any work
     module = _resolve_target(model, target)
     fast = truncate(model, target) if fold_batchnorm else None
-    runner = fast if fast is not None else model  # the fast copy leaves the caller's model untouched
-    was_training = runner.training
-    flags = [p.requires_grad for p in runner.parameters()]
+    # the caller's model is never touched: the fast path works on a truncated copy, the other on a copy
+    runner = fast if fast is not None else copy.deepcopy(model)
+    if fast is None and module is not None:
+        module = runner.get_submodule(target)
     runner.eval()
     for p in runner.parameters():
         p.requires_grad_(False)
@@ -170,30 +190,25 @@ def effective_rf(
     total: torch.Tensor | None = None
     count = 0
     maps: list[torch.Tensor] = []
-    try:
-        for x, y in tqdm(_batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False):
-            _check_images(x, model)
-            x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
-            try:
-                if fast is None:
-                    objective = _objective(model, module, x, y, position, target)
-                elif module is None:
-                    objective = label_logit(fast(x), y)
-                else:
-                    objective = channel_mean_at(fast(x), position, target)
-            except RuntimeError as exc:
-                raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
-            (grad,) = torch.autograd.grad(objective.sum(), x)
-            per = F.relu(grad.mean(dim=1))
-            if per_image:
-                maps.append(per.float().cpu())
-            g = per.sum(dim=0, dtype=torch.float64)
-            total = g if total is None else total + g
-            count += x.shape[0]
-    finally:
-        for p, flag in zip(runner.parameters(), flags):
-            p.requires_grad_(flag)
-        runner.train(was_training)
+    for x, y in tqdm(_batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False):
+        _check_images(x, y, model)
+        x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
+        try:
+            if fast is None:
+                objective = _objective(runner, module, x, y, position, target)
+            elif module is None:
+                objective = label_logit(fast(x), y)
+            else:
+                objective = channel_mean_at(fast(x), position, target)
+        except RuntimeError as exc:
+            raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
+        (grad,) = torch.autograd.grad(objective.sum(), x)
+        per = F.relu(grad.mean(dim=1))
+        if per_image:
+            maps.append(per.float().cpu())
+        g = per.sum(dim=0, dtype=torch.float64)
+        total = g if total is None else total + g
+        count += x.shape[0]
     if total is None:
         raise ValueError("no images were given to effective_rf")
     if per_image:
@@ -238,7 +253,7 @@ def structural_erf(
     cut_at(gm, tgt)
     gm = gm.to(dtype)
     hw = traced.input_size
-    x = torch.ones(1, 3, *hw, dtype=dtype, requires_grad=True)
+    x = torch.ones(1, input_channels(model), *hw, dtype=dtype, requires_grad=True)
     out = gm(x)
     if out.dim() == 4:
         objective = channel_mean_at(out, position, target or "final map").sum()

@@ -70,6 +70,8 @@ def fit_gaussian(R: np.ndarray) -> GaussianFit:
     if total <= 0:
         raise ValueError("the ERF map is all zero (or negative); nothing to fit")
     Rn = R / total
+    if Rn.var() == 0:
+        raise ValueError("the ERF map is constant: it has no peak, so a Gaussian fit is undefined")
     h, w = Rn.shape
     y, x = np.mgrid[0:h, 0:w].astype(np.float64)
     xc0, yc0 = float((x * Rn).sum()), float((y * Rn).sum())
@@ -78,6 +80,12 @@ def fit_gaussian(R: np.ndarray) -> GaussianFit:
     p0 = (1.0, xc0, yc0, sx0, sy0)
     bounds = ([0.0, -w, -h, 0.3, 0.3], [np.inf, 2 * w, 2 * h, 10 * w, 10 * h])
     popt, _ = curve_fit(_gaussian_2d, (x, y), Rn.ravel(), p0=p0, bounds=bounds, maxfev=20000)
+    at_bound = [name for name, v, hi in zip(("sigma_x", "sigma_y"), popt[3:], bounds[1][3:]) if v >= 0.999 * hi]
+    if at_bound:
+        raise ValueError(
+            f"the Gaussian fit ran to the upper bound of {' and '.join(at_bound)} (10x the map's side): "
+            "the map has no peak that a Gaussian describes"
+        )
     residual = Rn.ravel() - _gaussian_2d((x, y), *popt)
     r2 = 1.0 - residual.var() / Rn.var() if Rn.var() > 0 else float("nan")
     amp, xc, yc, sx, sy = (float(v) for v in popt)
@@ -132,8 +140,13 @@ def lattice_phase_means(R: np.ndarray, period: int = 2, window: float = 0.5) -> 
 def lattice_ratio(R: np.ndarray, period: int = 2, window: float = 0.5) -> float:
     """Strong/weak pixel ratio on the stride lattice: the largest over the smallest of the
     :func:`lattice_phase_means`. 1.0 means every phase is equally sensitive; a checkerboard gives
-    more; ``inf`` means some phase is entirely dead."""
+    more; ``inf`` means some phase is entirely dead while another is not. An ERF map is
+    non-negative (Algorithm 1 takes a ReLU); an all-zero or negative map is refused."""
+    if np.any(np.asarray(R) < 0):
+        raise ValueError("an ERF map is non-negative (Algorithm 1 applies a ReLU); this map has negative values")
     means = lattice_phase_means(R, period, window)
+    if means.max() <= 0:
+        raise ValueError("the ERF map is zero in the lattice window: every pixel is dead, so the ratio is undefined")
     if means.min() <= 0:
         return float("inf")
     return float(means.max() / means.min())

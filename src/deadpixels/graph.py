@@ -17,8 +17,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from .operations import NONLINEAR_FUNCTIONS, NONLINEAR_MODULES
-from .utils import to_pair
+from .operations import NONLINEAR_FUNCTIONS, NONLINEAR_MODULES, registered_mixing
+from .utils import input_pair
 
 
 class ScopedTracer(torch.fx.Tracer):
@@ -38,7 +38,11 @@ class ScopedTracer(torch.fx.Tracer):
             self.scope_names.pop()
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
-        return isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)) or super().is_leaf_module(m, qualname)
+        return (
+            isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d))
+            or registered_mixing(m) is not None
+            or super().is_leaf_module(m, qualname)
+        )
 
     def create_node(self, *args: Any, **kwargs: Any) -> torch.fx.Node:
         node = super().create_node(*args, **kwargs)
@@ -130,18 +134,25 @@ def graph_of(model: nn.Module) -> torch.fx.GraphModule:
     return gm
 
 
-def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels: int = 3) -> TracedModel:
+def input_channels(model: nn.Module) -> int:
+    """The channels a model takes: its first convolution's ``in_channels`` (3 if it has none)."""
+    conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
+    return conv.in_channels if conv is not None else 3
+
+
+def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels: int | None = None) -> TracedModel:
     """Trace ``model`` and record every node's output shape for one zero probe input.
 
     Args:
         model: any torch.fx-traceable module.
         input_size: the probe's side length, or ``(height, width)``.
-        in_channels: channels of the probe.
+        in_channels: channels of the probe (default: :func:`input_channels` of the model).
 
     Returns:
         A :class:`TracedModel` whose nodes carry ``meta['scope']`` and ``meta['shape']``.
     """
-    hw = to_pair(input_size)
+    hw = input_pair(input_size)
+    in_channels = input_channels(model) if in_channels is None else in_channels
     gm = graph_of(model)
     param = next(model.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
@@ -283,6 +294,7 @@ __all__ = [
     "ScopedTracer",
     "TracedModel",
     "trace",
+    "input_channels",
     "graph_of",
     "last_node_in",
     "output_node",

@@ -15,9 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .graph import replace_submodule
+from .graph import input_channels, replace_submodule
 from .same_padding import SamePadConv2d
-from .utils import to_pair
+from .utils import input_pair, to_pair
 
 #: How the padded kernels start: ``"zeros"`` (pretrained weights zero-padded: the same function)
 #: or ``"random"`` (freshly initialised, the paper's from-scratch variant).
@@ -28,16 +28,34 @@ def _is_odd_even(kernel: tuple[int, ...], stride: tuple[int, ...]) -> bool:
     return any(k % 2 == 1 and s % 2 == 0 for k, s in zip(kernel, stride))
 
 
+def output_length(n: int, kernel: int, stride: int, padding: int, ceil_mode: bool = False) -> int:
+    """Output length of a convolution or pool along one axis, by torch's formula (``ceil_mode``: the
+    last window may hang over the end, but must start inside the input or its left padding)."""
+    span = n + 2 * padding - kernel
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= n + padding:
+        out -= 1
+    return out
+
+
 def _check_exact(
-    name: str, size: tuple[int, int], kernel: tuple[int, int], stride: tuple[int, int], padding: tuple[int, int]
+    name: str,
+    size: tuple[int, int],
+    kernel: tuple[int, int],
+    stride: tuple[int, int],
+    padding: tuple[int, int],
+    ceil_mode: bool = False,
 ) -> None:
+    """Refuse an input on which the padded kernel (one larger) would give another output length."""
     for a, axis in enumerate(("height", "width")):
-        span = size[a] + 2 * padding[a] - kernel[a]
-        if span % stride[a] == 0:
+        before = output_length(size[a], kernel[a], stride[a], padding[a], ceil_mode)
+        after = output_length(size[a], kernel[a] + 1, stride[a], padding[a], ceil_mode)
+        if kernel[a] % 2 == 1 and stride[a] % 2 == 0 and before != after:
             raise ValueError(
                 f"kernel padding cannot be exact at '{name}': its input {axis} is {size[a]}, and with kernel "
-                f"{kernel[a]}, padding {padding[a]} and stride {stride[a]} the padded kernel would drop the last "
-                f"output row/column. Use input sizes that keep every stride-2 feature map even "
+                f"{kernel[a]}, padding {padding[a]}, stride {stride[a]}"
+                f"{' and ceil_mode' if ceil_mode else ''} the padded kernel would give {after} output "
+                f"rows/columns instead of {before}. Use input sizes that keep every stride-2 feature map even "
                 f"(e.g. 32 x an odd number: 96, 160, 224)"
             )
 
@@ -61,7 +79,7 @@ class PaddedMaxPool2d(nn.MaxPool2d):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k, s, p = self.original_kernel_size, to_pair(self.stride), to_pair(self.padding)
-        _check_exact(self.layer_name, tuple(x.shape[-2:]), k, s, p)
+        _check_exact(self.layer_name, tuple(x.shape[-2:]), k, s, p, self.ceil_mode)
         return super().forward(x)
 
 
@@ -128,6 +146,8 @@ def _padded_conv(name: str, conv: nn.Conv2d, init: str) -> nn.Conv2d:
 
 
 def _padded_pool(name: str, pool: nn.MaxPool2d) -> PaddedMaxPool2d:
+    if to_pair(pool.dilation) != (1, 1):
+        raise ValueError(f"kernel padding of a dilated max-pool ('{name}') is not defined")
     k, s = to_pair(pool.kernel_size), to_pair(pool.stride or pool.kernel_size)
     new_k = tuple(kk + 1 if kk % 2 == 1 and ss % 2 == 0 else kk for kk, ss in zip(k, s))
     new = PaddedMaxPool2d(new_k, s, pool.padding, pool.dilation, ceil_mode=pool.ceil_mode)
@@ -157,13 +177,12 @@ def kernel_pad(
         elif pools:
             replace_submodule(new, layer.name, _padded_pool(layer.name, old))
     if input_size is not None:
-        hw = to_pair(input_size)
-        conv = next((m for m in new.modules() if isinstance(m, nn.Conv2d)), None)
-        channels = conv.in_channels if conv is not None else 3
+        hw = input_pair(input_size)
+        channels = input_channels(new)
         was = new.training
         new.eval()
         with torch.no_grad():
-            new(torch.zeros(1, channels, *hw, device=next(new.parameters()).device))
+            new(torch.zeros(1, channels, *hw, device=next(new.parameters(), torch.empty(0)).device))
         new.train(was)
     return new
 
@@ -187,5 +206,6 @@ __all__ = [
     "PaddedConv2d",
     "PaddedMaxPool2d",
     "window_coverage",
+    "output_length",
     "INITS",
 ]

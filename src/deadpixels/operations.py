@@ -1,9 +1,13 @@
 """How each torch operation treats spatial positions: the one place that classifies layers and
-functions for the receptive-field rules and for linearisation."""
+functions for the receptive-field rules and for linearisation, and the extension point for layers
+it does not know (:func:`register_layer`)."""
 
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -57,7 +61,67 @@ NONLINEAR_FUNCTIONS = {
 }
 # fmt: on
 
+#: How a registered layer mixes positions: a :class:`Window` (kernel, stride, padding, dilation per
+#: axis), ``"pointwise"`` or ``"global"``.
+Mixing = Any
+
+
+@dataclass(frozen=True)
+class Window:
+    """A sliding window: kernel, stride, padding (left/top, in input pixels) and dilation, each an
+    int or an ``(h, w)`` pair."""
+
+    kernel: Any
+    stride: Any = 1
+    padding: Any = 0
+    dilation: Any = 1
+
+
+#: Registered layer types -> a function of the module that says how it mixes positions.
+_REGISTRY: dict[type, Callable[[Any], Mixing]] = {}
+
+
+def register_layer(cls: type, mixing: Mixing | Callable[[Any], Mixing]) -> None:
+    """Tell the tracer and the receptive-field rules how a custom layer mixes spatial positions.
+
+    The layer is then traced as one leaf (its insides are not followed) and its receptive-field
+    rule is ``mixing``: ``"pointwise"`` (every position on its own), ``"global"`` (every output
+    position sees every input position), a :class:`Window`, or a function of the module instance
+    returning one of these (for layers whose kernel is an attribute). As torchvision's leaf modules
+    and timm's ``register_notrace_module``, it applies to subclasses too.
+
+    Example::
+
+        register_layer(BlurPool, lambda m: Window(kernel=m.filt_size, stride=m.stride, padding=m.pad))
+    """
+    if not isinstance(cls, type):
+        raise ValueError(f"register_layer needs a class; got {cls!r}")
+    if not (callable(mixing) or mixing in ("pointwise", "global") or isinstance(mixing, Window)):
+        raise ValueError(f"mixing must be 'pointwise', 'global', a Window or a function; got {mixing!r}")
+    _REGISTRY[cls] = mixing if callable(mixing) else (lambda _m, v=mixing: v)
+
+
+def unregister_layer(cls: type) -> None:
+    """Forget a :func:`register_layer` registration (no error if there is none)."""
+    _REGISTRY.pop(cls, None)
+
+
+def registered_mixing(module: Any) -> Mixing | None:
+    """How a registered layer mixes positions (the most specific registered class wins), or None."""
+    for cls in type(module).__mro__:
+        if cls in _REGISTRY:
+            mixing = _REGISTRY[cls](module)
+            if not (mixing in ("pointwise", "global") or isinstance(mixing, Window)):
+                raise ValueError(f"the rule registered for {cls.__name__} returned {mixing!r}")
+            return mixing
+    return None
+
+
 __all__ = [
+    "Window",
+    "register_layer",
+    "unregister_layer",
+    "registered_mixing",
     "POINTWISE_MODULES",
     "GLOBAL_MODULES",
     "WINDOW_MODULES",

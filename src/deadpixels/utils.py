@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 
@@ -19,4 +20,16 @@ def to_pair(value: Any) -> tuple[int, int]:
     return int(value), int(value)
 
 
-__all__ = ["to_pair"]
+def input_pair(value: Any) -> tuple[int, int]:
+    """A validated input size ``(h, w)``: an int or an ``(h, w)`` pair of positive whole numbers.
+
+    Raises:
+        ValueError: naming the value and what is allowed, before any work is done.
+    """
+    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+    if len(pair) != 2 or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) and v > 0 for v in pair):
+        raise ValueError(f"input size must be a positive int or an (height, width) pair of them; got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+__all__ = ["to_pair", "input_pair"]

@@ -10,7 +10,8 @@ from typing import Any
 
 from torch import nn
 
-from ..experiments.census import Analysis, analyse, input_size
+from ...dead_pixels import DeadPixelReport, dead_pixel_test
+from ..experiments.census import input_size
 from ..lab.models import torchvision_model
 
 
@@ -54,7 +55,7 @@ def load_model(spec: str) -> tuple[str, nn.Module]:
     return attr, model
 
 
-def report_lines(name: str, size: int, a: Analysis) -> list[str]:
+def report_lines(name: str, size: int, a: DeadPixelReport) -> list[str]:
     """The human-readable report of one analysis."""
     lines = [
         f"model: {name} (input {size}x{size})",
@@ -85,7 +86,7 @@ def check_model(spec: str, size: int | None = None, png: str | None = None) -> d
     (default ``<model>_erf.png``). Returns the report as a dict with its text under ``"text"``."""
     name, model = load_model(spec)
     size = size or input_size(name)
-    a = analyse(model.eval(), size)
+    a = dead_pixel_test(model.eval(), size)
     lines = report_lines(name, size, a)
     report: dict[str, Any] = {
         "model": name,

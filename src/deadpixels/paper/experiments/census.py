@@ -3,20 +3,14 @@ odd kernel and an even stride, and the structural output ERF before and after ke
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import torch
 import torchvision
-from torch import nn
 from tqdm.auto import tqdm
 
-from ...erf import structural_erf
-from ...fitting import imbalance_indices, lattice_ratio
-from ...kernel_padding import find_odd_stride_layers, kernel_pad
-from ...receptive_field import theoretical_rf
+from ...dead_pixels import dead_pixel_test
 from ..lab.measure import MAP_STORAGE, compact
 from ..lab.models import imagenet_metrics, torchvision_model
 from ..pipeline.experiment import Experiment, Tolerance
@@ -58,43 +52,6 @@ def input_size(name: str, default: int = 224) -> int:
     return 299 if name == "inception_v3" else default
 
 
-@dataclass
-class Analysis:
-    """The dead-pixel analysis of one architecture (no weights, no data)."""
-
-    odd_layers: list = field(default_factory=list)
-    trf: Any = None
-    excluded: str | None = None  # why the model was not analysed
-    kp_note: str | None = None  # why kernel padding could not be applied
-    metrics: dict[str, float] = field(default_factory=dict)  # L1, L2, lattice, kp_L1, kp_L2, kp_lattice
-    maps: dict[str, np.ndarray] = field(default_factory=dict)  # "structural", "structural_kp"
-
-
-def analyse(model: nn.Module, size: int = 224) -> Analysis:
-    """Odd-kernel/even-stride layers, TRF, and the structural output ERF's imbalance before and
-    after kernel padding. A model whose receptive field is global, or that cannot be traced, comes
-    back with ``excluded`` set; one that kernel padding cannot keep exact, with ``kp_note``."""
-    out = Analysis(odd_layers=find_odd_stride_layers(model))
-    try:
-        out.trf = theoretical_rf(model, size)
-    except ValueError as exc:
-        out.excluded = str(exc)
-        return out
-    if out.trf.is_global:
-        out.excluded = f"global receptive field ({out.trf.reason})"
-        return out
-    out.maps["structural"] = structural_erf(model, size, target="output", dtype=torch.float32)
-    try:
-        out.maps["structural_kp"] = structural_erf(kernel_pad(model), size, target="output", dtype=torch.float32)
-    except ValueError as exc:  # odd feature maps at a stride-2 layer: KP would change shapes
-        out.kp_note = str(exc).split(". Use")[0]
-    for key, prefix in (("structural", ""), ("structural_kp", "kp_")):
-        if key in out.maps:
-            l1, l2 = imbalance_indices(out.maps[key])
-            out.metrics.update({f"{prefix}L1": l1, f"{prefix}L2": l2, f"{prefix}lattice": lattice_ratio(out.maps[key])})
-    return out
-
-
 @dataclass(frozen=True)
 class CensusConfig:
     models: tuple[str, ...] | None = None  # None: every torchvision classifier
@@ -116,7 +73,7 @@ def run_census(config: CensusConfig, device: str = "cpu", progress: bool = True)
         if name.startswith(NON_CNN):
             rows.append({**row, "status": "excluded: not a CNN (self-attention mixes all positions)"})
             continue
-        a = analyse(torchvision_model(name), size)
+        a = dead_pixel_test(torchvision_model(name), size)
         row["odd_stride_layers"] = "; ".join(
             f"{o.name} ({o.kernel[0]}x{o.kernel[1]}/s{o.stride[0]})" for o in a.odd_layers
         )

@@ -1,0 +1,80 @@
+"""The dead-pixel test of any CNN, from its architecture alone: which layers apply an odd kernel
+with an even stride, the theoretical receptive field, and the imbalance of the structural output
+ERF before and after kernel padding. No weights and no data enter, so the test is exact and fast;
+the census of chapter 6 and ``python -m deadpixels check`` both run it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from .erf import structural_erf
+from .fitting import imbalance_indices, lattice_ratio
+from .kernel_padding import OddStrideLayer, find_odd_stride_layers, kernel_pad
+from .receptive_field import TheoreticalRF, theoretical_rf
+from .utils import input_pair
+
+
+@dataclass
+class DeadPixelReport:
+    """The dead-pixel test of one architecture.
+
+    ``excluded`` says why the model could not be analysed (global receptive field, untraceable);
+    ``kp_note`` why kernel padding could not be applied exactly. ``metrics`` holds ``L1``, ``L2``,
+    ``lattice`` of the structural output ERF and, after kernel padding, ``kp_L1``, ``kp_L2``,
+    ``kp_lattice``; ``maps`` the maps themselves (``"structural"``, ``"structural_kp"``).
+    """
+
+    odd_layers: list[OddStrideLayer] = field(default_factory=list)
+    trf: TheoreticalRF | None = None
+    excluded: str | None = None
+    kp_note: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    maps: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def analysed(self) -> bool:
+        return self.excluded is None
+
+
+def dead_pixel_test(model: nn.Module, input_size: int | tuple[int, int] = 224) -> DeadPixelReport:
+    """Odd-kernel/even-stride layers, TRF, and the structural output ERF's imbalance before and
+    after kernel padding (pools included, as in the paper).
+
+    Args:
+        model: any CNN (left unchanged).
+        input_size: the input side length or ``(h, w)``.
+
+    Returns:
+        A :class:`DeadPixelReport`. A model whose receptive field is global, or that cannot be
+        traced, comes back with ``excluded`` set; one that kernel padding cannot keep exact, with
+        ``kp_note``. Bad arguments raise a ValueError before any work.
+    """
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"dead_pixel_test needs an nn.Module; got {type(model).__name__}")
+    input_size = input_pair(input_size)
+    out = DeadPixelReport(odd_layers=find_odd_stride_layers(model))
+    try:
+        out.trf = theoretical_rf(model, input_size)
+    except ValueError as exc:  # untraceable, or an input the model cannot take
+        out.excluded = str(exc)
+        return out
+    if out.trf.is_global:
+        out.excluded = f"global receptive field ({out.trf.reason})"
+        return out
+    out.maps["structural"] = structural_erf(model, input_size, target="output", dtype=torch.float32)
+    try:
+        out.maps["structural_kp"] = structural_erf(kernel_pad(model), input_size, target="output", dtype=torch.float32)
+    except ValueError as exc:  # odd feature maps at a stride-2 layer: KP would change shapes
+        out.kp_note = str(exc).split(". Use")[0]
+    for key, prefix in (("structural", ""), ("structural_kp", "kp_")):
+        if key in out.maps:
+            l1, l2 = imbalance_indices(out.maps[key])
+            out.metrics.update({f"{prefix}L1": l1, f"{prefix}L2": l2, f"{prefix}lattice": lattice_ratio(out.maps[key])})
+    return out
+
+
+__all__ = ["DeadPixelReport", "dead_pixel_test"]
