@@ -126,7 +126,10 @@ def graph_of(model: nn.Module) -> torch.fx.GraphModule:
     try:
         graph = ScopedTracer().trace(model)
     except Exception as exc:  # noqa: BLE001 - torch.fx raises many types on data-dependent control flow
-        raise ValueError(f"{type(model).__name__} cannot be traced by torch.fx: {exc}") from exc
+        raise ValueError(
+            f"{type(model).__name__} cannot be traced by torch.fx: {exc}. If a custom layer causes this, "
+            "deadpixels.register_layer(cls, 'pointwise' | 'global' | Window(...)) traces it as one leaf"
+        ) from exc
     finally:
         model.train(was_training)
     gm = torch.fx.GraphModule(model, graph)
@@ -134,8 +137,21 @@ def graph_of(model: nn.Module) -> torch.fx.GraphModule:
     return gm
 
 
-def input_channels(model: nn.Module) -> int:
-    """The channels a model takes: its first convolution's ``in_channels`` (3 if it has none)."""
+def input_channels(model: nn.Module, gm: torch.fx.GraphModule | None = None) -> int:
+    """The channels a model takes: the ``in_channels`` of the first convolution it applies (in graph
+    order when it can be traced, else in registration order), 3 if it has none."""
+    if gm is None:
+        try:
+            gm = graph_of(model)
+        except ValueError:
+            gm = None
+    if gm is not None:
+        modules = dict(gm.named_modules())
+        for node in gm.graph.nodes:
+            if node.op == "call_module" and isinstance(modules[str(node.target)], nn.Conv2d):
+                return modules[str(node.target)].in_channels
+            if node.op == "call_function" and node.target is F.conv2d and node.args:
+                break  # a functional convolution first: its weight's shape is not known here
     conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     return conv.in_channels if conv is not None else 3
 
@@ -152,8 +168,8 @@ def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels
         A :class:`TracedModel` whose nodes carry ``meta['scope']`` and ``meta['shape']``.
     """
     hw = input_pair(input_size)
-    in_channels = input_channels(model) if in_channels is None else in_channels
     gm = graph_of(model)
+    in_channels = input_channels(model, gm) if in_channels is None else in_channels
     param = next(model.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     probe = torch.zeros(1, in_channels, *hw, device=param.device if param is not None else "cpu", dtype=dtype)
