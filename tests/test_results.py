@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from deadpixels.paper.pipeline import results as R
+from deadpixels.paper.pipeline import store
 from deadpixels.paper.pipeline.experiment import Experiment, Tolerance, override
 from deadpixels.paper.pipeline.provenance import code_status, source_files, source_hash
 
@@ -98,7 +99,7 @@ def test_an_interrupted_save_leaves_the_old_result_intact(results_tmp, monkeypat
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C in the middle of writing the arrays
 
-    monkeypatch.setattr(R.np, "savez_compressed", crash)
+    monkeypatch.setattr(store.np, "savez_compressed", crash)
     with pytest.raises(KeyboardInterrupt):
         R.run_and_save(exp, "smoke", progress=False)
     again = R.load(exp, "smoke")
@@ -125,3 +126,79 @@ def test_unknown_scale_is_a_clear_error(results_tmp):
     with pytest.raises(ValueError, match="has no 'paper' scale"):
         exp.config("paper")
     assert json.dumps(R.config_hash(ToyConfig(1)))
+
+
+STEPS = ("tables", "files", "provenance", "moved aside", "swapped", "done")
+KILLED_SAVE = """
+import os, signal, sys
+import pandas as pd
+from pathlib import Path
+from deadpixels.paper.pipeline import store
+step, folder = sys.argv[1], Path(sys.argv[2])
+store.FAULT_HOOK = lambda name: os.kill(os.getpid(), signal.SIGKILL) if name == step else None
+res = store.Result("trf", "smoke", tables={"t": pd.DataFrame({"x": [2.0]})}, provenance={"version": "new"})
+store.save(res, folder)
+"""
+
+
+@pytest.mark.parametrize("step", STEPS)
+def test_a_save_killed_at_any_step_leaves_the_old_or_the_new_result(results_tmp, step, capsys):
+    import subprocess
+    import sys
+
+    from deadpixels.paper import cli
+
+    folder = R.results_dir() / "trf" / "smoke"
+    old = store.Result("trf", "smoke", tables={"t": pd.DataFrame({"x": [1.0]})}, provenance={"version": "old"})
+    store.save(old, folder)
+    cmd = [sys.executable, "-c", KILLED_SAVE, step, str(folder)]
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True)
+    assert proc.returncode == -9, proc.stderr  # killed, as injected
+    res = store.load_folder(folder)
+    version, x = res.provenance["version"], res.tables["t"]["x"].iloc[0]
+    assert (version, x) in (("old", 1.0), ("new", 2.0))  # complete: the provenance matches the data
+    assert version == ("new" if step in ("swapped", "done") else "old")
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["smoke"]  # nothing left behind
+    assert cli.main(["list"]) == 0
+    assert "trf" in capsys.readouterr().out
+
+
+def test_ctrl_c_between_the_renames_restores_the_old_result(results_tmp):
+    folder = R.results_dir() / "toy" / "smoke"
+    store.save(store.Result("toy", "smoke", values={"v": 1}), folder)
+
+    def interrupt(name):
+        if name == "moved aside":
+            raise KeyboardInterrupt
+
+    store.FAULT_HOOK = interrupt
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            store.save(store.Result("toy", "smoke", values={"v": 2}), folder)
+    finally:
+        store.FAULT_HOOK = None
+    assert store.load_folder(folder).values == {"v": 1}
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["smoke"]
+
+
+def test_missing_corrupt_and_stale_are_told_apart(results_tmp):
+    exp = _experiment([])
+    with pytest.raises(R.MissingResult):
+        R.load(exp, "smoke")
+    res = R.run_and_save(exp, "smoke", progress=False)
+    for broken in ("[]", "null", "{not json"):
+        (res.folder / "provenance.json").write_text(broken)
+        with pytest.raises(R.CorruptResult):
+            R.load(exp, "smoke")
+    (res.folder / "provenance.json").unlink()
+    with pytest.raises(R.CorruptResult, match="no provenance"):
+        R.load(exp, "smoke")
+
+
+def test_an_unwritable_results_folder_fails_before_the_run(results_tmp, monkeypatch):
+    calls = []
+    exp = _experiment(calls)
+    monkeypatch.setenv("DEADPIXELS_RESULTS", "/proc/deadpixels-cannot-write-here")
+    with pytest.raises(OSError, match="cannot be written"):
+        R.run_and_save(exp, "smoke", progress=False)
+    assert calls == []  # no work was done

@@ -17,8 +17,8 @@ helpers and the command line) lives in :mod:`deadpixels.paper`, which is importe
 from .dead_pixels import DeadPixelReport, dead_pixel_test
 from .erf import effective_rf, structural_erf
 from .fitting import GaussianFit, fit_gaussian, imbalance_indices, lattice_phase_means, lattice_ratio, mean_sigma
-from .graph import linearise
 from .kernel_padding import find_odd_stride_layers, kernel_pad
+from .linearised import linearise
 from .operations import Window, register_layer, unregister_layer
 from .receptive_field import TheoreticalRF, theoretical_rf
 

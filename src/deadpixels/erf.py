@@ -12,7 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .graph import available_targets, cut_at, input_channels, linearise, trace, truncate
+from .graph import available_targets, cut_at, input_channels, trace, truncate
+from .linearised import linearise
 from .receptive_field import propagate, target_node
 
 #: Where on the target map F is taken: ``"center"`` (``(H // 2, W // 2)``, the paper's [3, 3] of a
@@ -224,7 +225,7 @@ def structural_erf(
     dtype: torch.dtype = torch.float64,
 ) -> np.ndarray:
     """The ERF that the architecture alone produces: the input gradient of the ``target`` feature
-    through the :func:`~deadpixels.graph.linearise`'d ``model`` (uniform kernels, no activations),
+    through the :func:`~deadpixels.linearised.linearise`'d ``model`` (uniform kernels, no activations),
     for an all-ones input. No weights and no data enter, so it isolates what the layout of kernels
     and strides does to pixel sensitivity.
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..experiments import get_experiment
 from ..pipeline.provenance import git_state
-from ..pipeline.results import CacheError, Result, load
+from ..pipeline.results import MissingResult, Result, StaleConfig, load
 from .revisions import revised
 
 REPRODUCED, PARTIAL, NOT = "reproduced", "partially reproduced", "not reproduced"
@@ -89,10 +89,12 @@ def claim(
 
 
 def load_current(name: str, scale: str) -> Result | None:
-    """The current cached result of experiment ``name`` at ``scale``, or None (missing, stale, no such scale)."""
+    """The current cached result of experiment ``name`` at ``scale``, or None (missing, stale, no such
+    scale). A corrupt result raises :class:`CorruptResult`: corrupt is not missing, and a verdict
+    must never quietly degrade to "not run" because a file was damaged."""
     try:
         return load(get_experiment(name), scale)
-    except (CacheError, ValueError):  # not cached, stale, or no such scale
+    except (MissingResult, StaleConfig, ValueError):  # not cached, stale, or no such scale
         return None
 
 

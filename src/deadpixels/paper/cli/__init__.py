@@ -14,10 +14,24 @@ import sys
 import time
 
 from ..pipeline.experiment import SCALES, override
-from ..pipeline.results import CacheError, config_hash, load_folder, result_folder, results_dir, run_and_save
+from ..pipeline.results import (
+    CacheError,
+    CorruptResult,
+    MissingResult,
+    StaleConfig,
+    check_writable,
+    config_hash,
+    load_folder,
+    result_folder,
+    results_dir,
+    run_and_save,
+)
+from . import validate
 
 
 def _resolve(whats: list[str]) -> list[str]:
+    """Experiment names from names, chapters (``04``, ``04_kernel_padding``, or a longer prefix of
+    one chapter) or ``all``; anything else, an empty word included, is an error."""
     from ..experiments import EXPERIMENTS, chapters
 
     chosen: list[str] = []
@@ -27,11 +41,12 @@ def _resolve(whats: list[str]) -> list[str]:
         elif what in EXPERIMENTS:
             names = [what]
         else:
-            names = [n for n, e in EXPERIMENTS.items() if e.chapter == what or e.chapter.startswith(what)]
+            hits = [c for c in chapters() if c == what or (len(what) >= 2 and c.startswith(what))]
+            names = [n for n, e in EXPERIMENTS.items() if len(hits) == 1 and e.chapter == hits[0]]
         if not names:
             raise ValueError(
                 f"unknown experiment or chapter {what!r}; experiments: {', '.join(sorted(EXPERIMENTS))}; "
-                f"chapters: {', '.join(chapters())}; or 'all'"
+                f"chapters: {', '.join(chapters())} (or their two-digit numbers); or 'all'"
             )
         chosen += [n for n in names if n not in chosen]
     return chosen
@@ -46,12 +61,20 @@ def _state(name: str, scale: str) -> str:
         return "-"
     try:
         res = load_folder(result_folder(name, scale), config_hash(exp.config(scale)))
-    except CacheError as exc:
-        return "stale config" if "config" in str(exc) else "not cached"
+    except MissingResult:
+        return "not cached"
+    except StaleConfig:
+        return "stale config"
+    except CorruptResult:
+        return "CORRUPT (rerun it)"
     p = res.provenance
-    age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(p["date"])
+    try:
+        age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(p["date"])
+        when = f"{age.days}d{age.seconds // 3600}h"
+    except (KeyError, TypeError, ValueError):
+        when = "date unknown"
     flags = [code_status(p)] + (["dirty tree"] if p.get("dirty") else [])
-    return f"{age.days}d{age.seconds // 3600}h, {', '.join(flags)}"
+    return f"{when}, {', '.join(flags)}"
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -68,21 +91,35 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def _plan(args: argparse.Namespace) -> list[tuple[str, object]]:
+    """Every (experiment, config) that ``run`` will compute, checked before the first starts: the
+    device, the seeds, each config and each results folder."""
     from ..experiments import get_experiment
 
-    summary = []
+    args.device = validate.device(args.device)
+    seeds = validate.seeds(args.seeds)
+    plan = []
     for name in _resolve(args.what):
         exp = get_experiment(name)
         if args.scale not in exp.configs:
             print(f"== {name} has no {args.scale} scale; skipped")
             continue
         config = exp.config(args.scale)
-        if args.seeds is not None:
-            config = override(config, seeds=tuple(args.seeds))
+        if seeds is not None:
+            config = override(config, seeds=seeds)
+        check_writable(result_folder(name, args.scale, config, exp.config(args.scale)))
+        plan.append((name, config))
+    return plan
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from ..experiments import get_experiment
+
+    summary = []
+    for name, config in _plan(args):
         start = time.time()
         print(f"== {name} at {args.scale} scale on {args.device}", flush=True)
-        res = run_and_save(exp, args.scale, args.device, progress=not args.quiet, config=config)
+        res = run_and_save(get_experiment(name), args.scale, args.device, progress=not args.quiet, config=config)
         summary.append((name, time.time() - start, res.folder))
     print("\nsummary:")
     for name, secs, folder in summary:
@@ -97,6 +134,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from ..experiments import get_experiment
     from ..pipeline.verify import summarise, summarise_compact, verify
 
+    args.device = validate.device(args.device)
     failed = []
     for name in _resolve(args.what):
         exp = get_experiment(name)
@@ -123,7 +161,7 @@ def _cmd_claims(args: argparse.Namespace) -> int:
 
     from ..claims import claims_provenance, claims_table
 
-    table = claims_table(args.scale)
+    table = claims_table(args.scale)  # a corrupt cached result raises here: claims.csv is not rewritten
     path = results_dir() / ("claims.csv" if args.scale == "cpu" else f"claims_{args.scale}.csv")
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False)
@@ -139,7 +177,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
     report = check_model(args.model, args.size, args.png)
     print(json.dumps(report, indent=1, default=str) if args.json else report["text"])
-    return 0
+    return 0 if report["excluded"] is None else 3  # printed, but the model could not be analysed
 
 
 def parser() -> argparse.ArgumentParser:
@@ -181,8 +219,17 @@ def parser() -> argparse.ArgumentParser:
         help="a torchvision model name (e.g. resnet50) or path/to/module.py:attr (an nn.Module "
         "or a function returning one)",
     )
-    k.add_argument("--size", type=int, default=None, help="input side length (default 224; 299 for inception_v3)")
-    k.add_argument("--png", default=None, help="where to write the structural-ERF heatmap (default: <model>_erf.png)")
+    k.add_argument(
+        "--size",
+        type=validate.positive_size,
+        default=None,
+        help="input side length (default 224; 299 for inception_v3)",
+    )
+    k.add_argument(
+        "--png",
+        default=None,
+        help="where to write the structural-ERF heatmap: a .png file or a folder (default: <model>_erf.png)",
+    )
     k.add_argument("--json", action="store_true", help="print the report as JSON")
     return p
 

@@ -81,11 +81,27 @@ def report_lines(name: str, size: int, a: DeadPixelReport) -> list[str]:
     return lines
 
 
+def png_path(png: str | None, name: str) -> Path:
+    """Where the heatmap goes: ``png`` itself (``.png`` added if it has no suffix), ``<png>/<name>_erf.png``
+    for a folder, ``<name>_erf.png`` by default. The path printed is the path written."""
+    if png is None:
+        return Path(f"{name}_erf.png")
+    out = Path(png)
+    if out.is_dir():
+        return out / f"{name}_erf.png"
+    if out.suffix.lower() != ".png":
+        raise ModelSpecError(f"--png must be a folder or a .png file; got {png!r}")
+    if not out.parent.is_dir():
+        raise ModelSpecError(f"--png {png!r}: the folder {out.parent} does not exist")
+    return out
+
+
 def check_model(spec: str, size: int | None = None, png: str | None = None) -> dict[str, Any]:
     """Analyse the model named by ``spec``; write the structural ERF heatmaps to ``png``
     (default ``<model>_erf.png``). Returns the report as a dict with its text under ``"text"``."""
     name, model = load_model(spec)
-    size = size or input_size(name)
+    out = png_path(png, name)  # a bad --png fails before the analysis
+    size = input_size(name) if size is None else size
     a = dead_pixel_test(model.eval(), size)
     lines = report_lines(name, size, a)
     report: dict[str, Any] = {
@@ -102,7 +118,6 @@ def check_model(spec: str, size: int | None = None, png: str | None = None) -> d
 
         from ..book.plotting import erf_pair_figure, erf_single_figure
 
-        out = Path(png or f"{name}_erf.png")
         title = f"{name}: structural output ERF ({size}x{size}, no weights, no data)"
         if "structural_kp" in a.maps:
             fig = erf_pair_figure(a.maps["structural"], a.maps["structural_kp"], title)
@@ -116,4 +131,4 @@ def check_model(spec: str, size: int | None = None, png: str | None = None) -> d
     return report
 
 
-__all__ = ["ModelSpecError", "load_model", "check_model", "report_lines"]
+__all__ = ["ModelSpecError", "load_model", "check_model", "report_lines", "png_path"]

@@ -1,0 +1,87 @@
+"""The weight-free copy of a CNN whose input gradient is the structural ERF: uniform positive
+kernels, no activations or normalisation, average instead of max pooling."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .graph import TracedModel, replace_submodule, trace
+from .operations import NONLINEAR_FUNCTIONS, NONLINEAR_MODULES
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
+
+def _uniform_(module: nn.Module) -> None:
+    """Uniform positive kernel summing to one per output unit; zero bias."""
+    with torch.no_grad():
+        if isinstance(module, nn.Conv2d):
+            module.weight.fill_(1.0 / module.weight[0].numel())  # (C_in / groups) * kh * kw
+        elif isinstance(module, nn.Linear):
+            module.weight.fill_(1.0 / module.in_features)
+        if isinstance(module, (nn.Conv2d, nn.Linear)) and module.bias is not None:
+            module.bias.zero_()
+
+
+def _avg_pool_call(node: torch.fx.Node) -> None:
+    """Rewrite a ``F.max_pool2d`` node into the ``F.avg_pool2d`` of the same window."""
+    a = list(node.args) + [None] * 6
+    kw = dict(node.kwargs)
+    kernel = a[1] if a[1] is not None else kw.get("kernel_size")
+    stride = a[2] if a[2] is not None else kw.get("stride") or kernel
+    padding = a[3] if a[3] is not None else kw.get("padding", 0)
+    ceil = a[5] if a[5] is not None else kw.get("ceil_mode", False)
+    node.target = F.avg_pool2d
+    node.args = (node.args[0], kernel, stride, padding)
+    node.kwargs = {"ceil_mode": bool(ceil)}
+
+
+def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> TracedModel:
+    """A weight-free copy of ``model``: every kernel uniform (positive, summing to one), no
+    activations or normalisation, max-pooling replaced by average pooling. Only the architecture
+    is left, so its input gradient is the *structural* ERF.
+
+    Args:
+        model: a traceable CNN (left unchanged).
+        input_size: the probe size used to record node shapes.
+
+    Returns:
+        The traced, linearised copy; node names match those of ``trace(model)``.
+    """
+    traced = trace(copy.deepcopy(model).float().cpu(), input_size)
+    gm = traced.module
+    for name, m in list(gm.named_modules()):
+        if not name:
+            continue
+        if isinstance(m, NONLINEAR_MODULES):
+            replace_submodule(gm, name, nn.Identity())
+        elif isinstance(m, nn.MaxPool2d):
+            if m.dilation not in (1, (1, 1)):
+                raise ValueError(f"dilated max-pool at {name!r} has no average-pool counterpart")
+            replace_submodule(gm, name, nn.AvgPool2d(m.kernel_size, m.stride, m.padding, m.ceil_mode))
+        elif isinstance(m, nn.AdaptiveMaxPool2d):
+            replace_submodule(gm, name, nn.AdaptiveAvgPool2d(m.output_size))
+        else:
+            _uniform_(m)
+    handled = {id(p) for m in gm.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()}
+    with torch.no_grad():
+        for p in gm.parameters():
+            if id(p) not in handled:
+                p.fill_(1.0)  # loose scales (e.g. ConvNeXt's layer_scale) become neutral
+    for node in list(gm.graph.nodes):
+        if node.op == "call_function" and node.target in NONLINEAR_FUNCTIONS:
+            node.target = _identity  # keep the node (it may be the target), drop the nonlinearity
+            node.args, node.kwargs = (node.args[0],), {}
+        elif node.op == "call_function" and node.target is F.max_pool2d:
+            _avg_pool_call(node)
+    gm.graph.lint()
+    gm.recompile()
+    return traced
+
+
+__all__ = ["linearise"]

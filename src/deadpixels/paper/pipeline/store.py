@@ -1,0 +1,223 @@
+"""How one result is stored: tables (CSV), arrays (one NPZ) and values (JSON) with
+``provenance.json`` in one folder, written atomically and read back with every file's checksum
+checked. Errors are typed, so that a caller can tell missing from corrupt from stale."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class CacheError(Exception):
+    """A cached result cannot be used: see the subclasses for why."""
+
+
+class MissingResult(CacheError):
+    """No result is cached there (never run, or run at another scale)."""
+
+
+class CorruptResult(CacheError):
+    """A cached result exists but cannot be trusted: unreadable provenance, a missing file, or a file
+    whose checksum differs from the one recorded. Corrupt is not missing: nothing may treat it as
+    "not run" and go on."""
+
+
+class StaleConfig(CacheError):
+    """A cached result made from another config than the current one."""
+
+
+@dataclass
+class Result:
+    """What an experiment produced: tables, arrays and JSON values, with their provenance."""
+
+    experiment: str
+    scale: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = None
+
+    @classmethod
+    def from_output(cls, experiment: str, scale: str, out: dict[str, Any]) -> Result:
+        """Sort what an experiment's ``run`` returned into tables, arrays and JSON values."""
+        res = cls(experiment, scale)
+        for name, value in out.items():
+            if isinstance(value, pd.DataFrame):
+                res.tables[name] = value
+            elif isinstance(value, np.ndarray):
+                res.arrays[name] = value
+            else:
+                res.values[name] = value
+        return res
+
+    @property
+    def label(self) -> str:
+        """One line saying what produced these numbers (for figure captions)."""
+        p = self.provenance
+        return (
+            f"{self.experiment} @ {self.scale} scale, data: {p.get('data', '?')}, device: "
+            f"{p.get('environment', {}).get('device', '?')}, {p.get('date', '?')[:10]}"
+        )
+
+
+#: Called with the name of each step of :func:`save` (for fault-injection tests); None in normal use.
+FAULT_HOOK: Callable[[str], None] | None = None
+
+
+def _step(name: str) -> None:
+    if FAULT_HOOK is not None:
+        FAULT_HOOK(name)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sibling_pid(path: Path) -> int | None:
+    tail = path.name.rpartition("-")[2]
+    return int(tail) if tail.isdigit() else None
+
+
+def recover(folder: Path) -> None:
+    """Finish or undo a save that a crash (even SIGKILL) interrupted, so ``folder`` holds a complete
+    result again: a result moved aside (``.<name>.old-PID``) but never replaced comes back; leftovers
+    of dead writers (``.tmp-PID`` folders, replaced ``.old-PID`` folders) are removed. Saves by live
+    processes are left alone."""
+    parent = folder.parent
+    if not parent.is_dir():
+        return
+    for prefix in (f".{folder.name}.tmp-", f".{folder.name}.old-"):
+        for path in sorted(parent.glob(prefix + "*")):
+            pid = _sibling_pid(path)
+            if pid is None or (pid != os.getpid() and _pid_alive(pid)):
+                continue
+            if prefix.endswith("old-") and not folder.exists():
+                path.rename(folder)  # the previous result, complete: it was only moved aside
+            else:
+                shutil.rmtree(path, ignore_errors=True)
+
+
+def check_writable(folder: Path) -> None:
+    """Fail now, before hours of work, if a result could not be written to ``folder``."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        probe = folder.with_name(f".{folder.name}.probe-{os.getpid()}")
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise OSError(f"results cannot be written to {folder.parent}: {exc.strerror or exc}") from None
+
+
+def save(result: Result, folder: Path) -> Path:
+    """Write ``result`` to ``folder`` atomically: into a temporary sibling first (provenance last),
+    then swapped in by two renames. An interruption at any point, a SIGKILL included, leaves either
+    the previous result or the new one, complete: :func:`recover` (run by every load) undoes a swap
+    that stopped half-way."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    recover(folder)
+    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
+    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        files = []
+        for name, df in result.tables.items():
+            df.to_csv(tmp / f"{name}.csv", index=False)
+            files.append(f"{name}.csv")
+        _step("tables")
+        if result.arrays:
+            np.savez_compressed(tmp / "arrays.npz", **result.arrays)
+            files.append("arrays.npz")
+        if result.values:
+            (tmp / "values.json").write_text(json.dumps(result.values, indent=1, default=float))
+            files.append("values.json")
+        _step("files")
+        result.provenance["files"] = {f: _sha(tmp / f) for f in files}
+        (tmp / "provenance.json").write_text(json.dumps(result.provenance, indent=1, default=str))
+        _step("provenance")
+        if folder.exists():
+            folder.rename(old)
+        _step("moved aside")
+        tmp.rename(folder)
+        _step("swapped")
+        shutil.rmtree(old, ignore_errors=True)
+        _step("done")
+    except BaseException:
+        if not folder.exists() and old.exists():
+            old.rename(folder)  # Ctrl-C between the two renames: the old result comes back
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    result.folder = folder
+    return folder
+
+
+def load_folder(folder: Path, expected_hash: str | None = None) -> Result:
+    """Load the result in ``folder``; :class:`CacheError` if missing, corrupt or from another config."""
+    recover(folder)
+    prov_path = folder / "provenance.json"
+    if not prov_path.exists():
+        if folder.is_dir() and any(folder.iterdir()):
+            raise CorruptResult(f"the cached result in {folder} has no provenance.json")
+        raise MissingResult(f"no cached result in {folder}")
+    try:
+        prov = json.loads(prov_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CorruptResult(f"corrupt provenance.json in {folder}: {exc}") from exc
+    if not isinstance(prov, dict) or not isinstance(prov.get("files", {}), dict):
+        raise CorruptResult(f"corrupt provenance.json in {folder}: not a provenance record")
+    if expected_hash is not None and prov.get("config_hash") != expected_hash:
+        raise StaleConfig(
+            f"the cached result in {folder} was made from config {prov.get('config_hash')}, "
+            f"the current config is {expected_hash}"
+        )
+    files = prov.get("files", {})
+    for name, digest in files.items():
+        if not (folder / name).exists() or _sha(folder / name) != digest:
+            raise CorruptResult(f"cached file {folder / name} is missing or does not match its recorded checksum")
+    res = Result(
+        prov.get("experiment", folder.parent.name), prov.get("scale", folder.name), provenance=prov, folder=folder
+    )
+    for name in files:
+        path = folder / name
+        if name.endswith(".csv"):
+            res.tables[name[:-4]] = pd.read_csv(path)
+        elif name == "arrays.npz":
+            with np.load(path) as z:
+                res.arrays = {k: z[k] for k in z.files}
+        elif name == "values.json":
+            res.values = json.loads(path.read_text())
+    return res
+
+
+__all__ = [
+    "CacheError",
+    "MissingResult",
+    "CorruptResult",
+    "StaleConfig",
+    "Result",
+    "FAULT_HOOK",
+    "recover",
+    "check_writable",
+    "save",
+    "load_folder",
+]

@@ -1,0 +1,120 @@
+"""Bad command-line input: one clear message and a non-zero exit, before any work is done."""
+
+import json
+
+import pytest
+import torch
+
+from deadpixels.paper import cli
+from deadpixels.paper.pipeline import results as R
+
+
+@pytest.fixture
+def no_run(monkeypatch):
+    """Fail the test if any experiment starts: every error below must come first."""
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("an experiment ran")
+
+    monkeypatch.setattr(cli, "run_and_save", forbidden)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["run", "", "--scale", "smoke"], "unknown experiment or chapter ''"),
+        (["run", "0", "--scale", "smoke"], "unknown experiment or chapter '0'"),
+        (["run", "trf", "--scale", "smoke", "--device", "tpu"], "unknown device 'tpu'"),
+        (["run", "trf", "--scale", "smoke", "--device", "meta"], "cannot run the experiments"),
+        (["verify", "trf", "--scale", "smoke", "--device", "meta"], "cannot run the experiments"),
+        (["run", "kp_finetune", "--scale", "smoke", "--seeds", "0", "0"], "repeated: 0"),
+        (["run", "kp_finetune", "--scale", "smoke", "--seeds", "-1"], "seeds must be whole numbers from 0"),
+        (["run", "kp_finetune", "--scale", "smoke", "--seeds", str(2**40)], "seeds must be whole numbers from 0"),
+        (["run", "trf", "kp_finetune", "--scale", "smoke", "--seeds", "3"], "has no field seeds"),
+    ],
+)
+def test_bad_run_input_fails_before_any_work(results_tmp, capsys, no_run, argv, message):
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_is_refused(results_tmp, capsys, no_run):
+    assert cli.main(["run", "trf", "--scale", "smoke", "--device", "cuda"]) == 2
+    assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_chapter_numbers_select_one_chapter(results_tmp, monkeypatch):
+    ran = []
+    monkeypatch.setattr(cli, "run_and_save", lambda exp, *a, **k: ran.append(exp.name) or _Folder())
+    assert cli.main(["run", "04", "--scale", "smoke", "--quiet"]) == 0
+    assert ran and set(ran) <= {"kp_exact", "classification", "imbalance_archs", "kp_finetune"}
+
+
+class _Folder:
+    folder = "-"
+
+
+def test_unwritable_results_folder_is_found_before_the_run(capsys, monkeypatch, no_run):
+    monkeypatch.setenv("DEADPIXELS_RESULTS", "/proc/no-results-here")
+    assert cli.main(["run", "trf", "--scale", "smoke"]) == 2
+    assert "cannot be written" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["check", "resnet18", "--size", "0"], ["check", "resnet18", "--size", "-5"]])
+def test_check_refuses_a_non_positive_size(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        cli.main(argv)
+    assert exc.value.code == 2 and "positive whole number" in capsys.readouterr().err
+
+
+def test_check_png_folder_and_bad_suffix(tmp_path, capsys):
+    assert cli.main(["check", "resnet18", "--size", "64", "--png", str(tmp_path)]) == 0
+    assert (tmp_path / "resnet18_erf.png").stat().st_size > 0
+    assert str(tmp_path / "resnet18_erf.png") in capsys.readouterr().out
+    assert cli.main(["check", "resnet18", "--png", str(tmp_path / "erf.jpg")]) == 2
+    assert "must be a folder or a .png file" in capsys.readouterr().err
+
+
+def test_check_of_a_one_channel_model(tmp_path, capsys):
+    user = tmp_path / "gray.py"
+    user.write_text(
+        "import torch.nn as nn\n"
+        "net = nn.Sequential(nn.Conv2d(1, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 3, stride=2))\n"
+    )
+    assert cli.main(["check", f"{user}:net", "--size", "64", "--png", str(tmp_path / "g.png")]) == 0
+    out = capsys.readouterr().out
+    assert "structural output ERF before KP" in out and "compile" not in out
+
+
+def _cache(folder, provenance):
+    folder.mkdir(parents=True)
+    (folder / "provenance.json").write_text(provenance)
+
+
+@pytest.mark.parametrize("bad", ["[]", "null", "{not json"])
+def test_list_survives_a_bad_provenance_file_and_says_corrupt(results_tmp, capsys, bad):
+    _cache(R.results_dir() / "census" / "cpu", bad)
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "CORRUPT" in next(line for line in out.splitlines() if line.startswith("census"))
+    assert "trf" in out  # the experiments after it are listed too
+
+
+def test_list_says_date_unknown_and_a_config_word_in_the_path_is_harmless(tmp_path, capsys, monkeypatch):
+    from deadpixels.paper.experiments import get_experiment
+
+    monkeypatch.setenv("DEADPIXELS_RESULTS", str(tmp_path / "my-config-results"))
+    exp = get_experiment("trf")
+    _cache(R.results_dir() / "trf" / "cpu", json.dumps({"config_hash": R.config_hash(exp.config("cpu")), "files": {}}))
+    assert cli.main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "date unknown" in out and "stale config" not in out
+
+
+def test_claims_refuses_to_write_over_a_corrupt_result(results_tmp, capsys):
+    _cache(R.results_dir() / "trf" / "cpu", "{not json")
+    assert cli.main(["claims"]) == 2
+    assert "corrupt" in capsys.readouterr().err
+    assert not (R.results_dir() / "claims.csv").exists()
