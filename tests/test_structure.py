@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from deadpixels.paper.pipeline.provenance import imported_modules, module_name
+
 SRC = Path(__file__).resolve().parents[1] / "src" / "deadpixels"
 MODULES = sorted(SRC.rglob("*.py"))
 #: The layers, lowest first; a module's layer is decided by its folder.
@@ -22,31 +24,6 @@ def layer_of(module: str) -> str | None:
     if len(parts) == 1 or parts[1] != "paper":
         return "cli" if parts[1:] == ["__main__"] else "core"
     return parts[2] if len(parts) > 2 and parts[2] in LAYERS else None
-
-
-def module_name(path: Path) -> str:
-    rel = path.relative_to(SRC).with_suffix("")
-    parts = ["deadpixels", *rel.parts]
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imported_modules(path: Path) -> list[str]:
-    """Every ``deadpixels`` module that ``path`` imports, relative imports resolved, also inside functions."""
-    name = module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            found += [a.name for a in node.names if a.name.startswith("deadpixels")]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            if target.startswith("deadpixels"):
-                found += [target] + [f"{target}.{a.name}" for a in node.names]
-    return found
 
 
 def _imports(path: Path) -> list[tuple[str, list[str], int]]:

@@ -52,6 +52,20 @@ def _resolve(whats: list[str]) -> list[str]:
     return chosen
 
 
+def _at_scale(whats: list[str], scale: str) -> list[object]:
+    """The chosen experiments that have ``scale``; the others are named and skipped."""
+    from ..experiments import get_experiment
+
+    chosen = []
+    for name in _resolve(whats):
+        exp = get_experiment(name)
+        if scale in exp.configs:
+            chosen.append(exp)
+        else:
+            print(f"== {name} has no {scale} scale; skipped")
+    return chosen
+
+
 def _state(name: str, scale: str) -> str:
     from ..experiments import get_experiment
     from ..pipeline.provenance import code_status
@@ -94,21 +108,15 @@ def _cmd_list(args: argparse.Namespace) -> int:
 def _plan(args: argparse.Namespace) -> list[tuple[str, object]]:
     """Every (experiment, config) that ``run`` will compute, checked before the first starts: the
     device, the seeds, each config and each results folder."""
-    from ..experiments import get_experiment
-
     args.device = validate.device(args.device)
     seeds = validate.seeds(args.seeds)
     plan = []
-    for name in _resolve(args.what):
-        exp = get_experiment(name)
-        if args.scale not in exp.configs:
-            print(f"== {name} has no {args.scale} scale; skipped")
-            continue
+    for exp in _at_scale(args.what, args.scale):
         config = exp.config(args.scale)
         if seeds is not None:
             config = override(config, seeds=seeds)
-        check_writable(result_folder(name, args.scale, config, exp.config(args.scale)))
-        plan.append((name, config))
+        check_writable(result_folder(exp.name, args.scale, config, exp.config(args.scale)))
+        plan.append((exp.name, config))
     return plan
 
 
@@ -131,16 +139,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..claims import compare_verdicts
-    from ..experiments import get_experiment
     from ..pipeline.verify import summarise, summarise_compact, verify
 
     args.device = validate.device(args.device)
     failed = []
-    for name in _resolve(args.what):
-        exp = get_experiment(name)
-        if args.scale not in exp.configs:
-            print(f"== {name} has no {args.scale} scale; skipped")
-            continue
+    for exp in _at_scale(args.what, args.scale):
+        name = exp.name
         print(f"== verify {name} at {args.scale} scale ({exp.tolerance.describe()})", flush=True)
         table = summarise(verify(exp, args.scale, args.device, progress=not args.quiet, verdicts=compare_verdicts))
         bad = table[table["status"] != "ok"]

@@ -48,15 +48,16 @@ def _module_path(module: str) -> Path | None:
     return None
 
 
-def _module_name(path: Path) -> str:
+def module_name(path: Path) -> str:
+    """The dotted name of a ``deadpixels`` source file."""
     rel = path.relative_to(PACKAGE_ROOT).with_suffix("")
     parts = ["deadpixels", *rel.parts]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _imported(path: Path) -> set[str]:
+def imported_modules(path: Path) -> set[str]:
     """The ``deadpixels`` modules that ``path`` imports (relative or absolute, also inside functions)."""
-    name = _module_name(path)
+    name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -85,7 +86,7 @@ def source_files(module: str) -> list[Path]:
         if name in seen or path is None:
             continue
         seen[name] = path
-        todo += sorted(_imported(path))
+        todo += sorted(imported_modules(path))
     return sorted(p for p in seen.values() if computes(p))
 
 
@@ -163,6 +164,8 @@ def code_status(provenance: dict[str, Any]) -> str:
 
 __all__ = [
     "source_files",
+    "module_name",
+    "imported_modules",
     "source_hash",
     "git_state",
     "versions",
