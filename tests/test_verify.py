@@ -24,3 +24,11 @@ def test_missing_text_equals_missing_text_and_numbers_use_the_tolerance():
     c = _result([1.0, 2.1], ["odd", "even"])
     bad = [r.item for r in compare_tables(a, c, tol) if not r.ok]
     assert bad == ["t.x", "t.note"]
+
+
+def test_tolerance_allows_is_the_formula_it_describes():
+    tol = Tolerance("deterministic", rtol=0.1, atol=0.01)
+    assert "0.01 + 0.1 |cached|" in tol.describe()
+    cached = np.array([1.0, 1.0, 0.0, np.nan, np.nan, 10.0])
+    rerun = np.array([1.105, 1.1101, 0.0099, np.nan, 0.0, 8.98])
+    assert tol.allows(cached, rerun).tolist() == [True, False, True, True, False, False]
