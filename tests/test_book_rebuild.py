@@ -12,7 +12,10 @@ import pandas as pd
 import pytest
 
 from deadpixels.paper.experiments import get_experiment
+from deadpixels.paper.pipeline.context import RunContext
 from deadpixels.paper.pipeline.results import run_and_save
+
+QUIET = RunContext(progress=False)
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
@@ -60,7 +63,7 @@ def test_rebuild_shows_new_results_and_missing_results_fail(tmp_path, results_tm
     assert missing.returncode != 0
     assert "python -m deadpixels run trf --scale smoke" in missing.stdout + missing.stderr
 
-    res = run_and_save(get_experiment("trf"), "smoke", progress=False)
+    res = run_and_save(get_experiment("trf"), "smoke", ctx=QUIET)
     first = _build(book, env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     assert "TRF-VALUE 435" in html.read_text()

@@ -8,8 +8,11 @@ import pytest
 
 from deadpixels.paper import cli
 from deadpixels.paper.experiments import EXPERIMENTS, get_experiment
+from deadpixels.paper.pipeline.context import RunContext
 from deadpixels.paper.pipeline.experiment import override
 from deadpixels.paper.pipeline.results import load
+
+QUIET = RunContext(progress=False)
 
 
 def test_cli_runs_every_experiment_at_smoke_scale(results_tmp, capsys):
@@ -80,8 +83,8 @@ def test_paper_scale_without_the_dataset_is_a_clear_message(results_tmp, tmp_pat
 def test_same_seed_same_numbers():
     exp = get_experiment("classification")
     cfg = override(exp.config("smoke"), methods=("vanilla",), perturbation=False)
-    a = exp.run(cfg, progress=False)
-    b = exp.run(cfg, progress=False)
+    a = exp.run(cfg, QUIET)
+    b = exp.run(cfg, QUIET)
     pd.testing.assert_frame_equal(a["runs"], b["runs"])
     np.testing.assert_array_equal(a["resnet18/vanilla/erf"], b["resnet18/vanilla/erf"])
 
@@ -108,7 +111,7 @@ def test_paper_scale_dry_run_on_generated_caltech(tmp_path):
         eps_grid=(1.0,),
         data_root=str(tmp_path),
     )
-    out = exp.run(cfg, progress=False)
+    out = exp.run(cfg, QUIET)
     assert set(out["runs"]["method"]) == {"vanilla", "kp", "noise", "blurpool"}
     assert len(out["theorem1"]) == 2 * 25
     micro = get_experiment("micro_object")
@@ -116,7 +119,7 @@ def test_paper_scale_dry_run_on_generated_caltech(tmp_path):
         override(
             micro.config("paper"), archs=("resnet18",), size=64, box=8, epochs=1, seeds=(0,), data_root=str(tmp_path)
         ),
-        progress=False,
+        QUIET,
     )
     assert len(m["runs"]) == 2
 
@@ -124,7 +127,7 @@ def test_paper_scale_dry_run_on_generated_caltech(tmp_path):
 def test_paper_scale_erf_needs_the_dataset(tmp_path):
     exp = get_experiment("erf_resnets")
     with pytest.raises(FileNotFoundError, match="CUB-200-2011"):
-        exp.run(override(exp.config("paper"), data_root=str(tmp_path), weights=None), progress=False)
+        exp.run(override(exp.config("paper"), data_root=str(tmp_path), weights=None), QUIET)
 
 
 def test_check_command_on_torchvision_and_user_models(tmp_path, capsys):

@@ -9,8 +9,11 @@ import pytest
 
 from deadpixels.paper.pipeline import results as R
 from deadpixels.paper.pipeline import store
+from deadpixels.paper.pipeline.context import RunContext
 from deadpixels.paper.pipeline.experiment import Experiment, Tolerance, override
 from deadpixels.paper.pipeline.provenance import code_status, source_files, source_hash
+
+QUIET = RunContext(progress=False)
 
 
 @dataclass(frozen=True)
@@ -21,7 +24,7 @@ class ToyConfig:
 
 
 def _experiment(calls):
-    def run(config, device="cpu", progress=True):
+    def run(config, ctx):
         calls.append(config.seed)
         rng = np.random.default_rng(config.seed)
         return {"table": pd.DataFrame({"x": rng.random(3)}), "arr": rng.random((4, 4)), "note": {"n": 3}}
@@ -32,7 +35,7 @@ def _experiment(calls):
 def test_save_then_load_with_provenance(results_tmp):
     calls = []
     exp = _experiment(calls)
-    a = R.run_and_save(exp, "smoke", progress=False)
+    a = R.run_and_save(exp, "smoke", ctx=QUIET)
     b = R.load(exp, "smoke")
     assert calls == [1]
     pd.testing.assert_frame_equal(a.tables["table"], b.tables["table"])
@@ -63,7 +66,7 @@ def test_save_then_load_with_provenance(results_tmp):
 
 def test_stale_config_and_corrupt_files_are_errors(results_tmp):
     exp = _experiment([])
-    res = R.run_and_save(exp, "smoke", progress=False)
+    res = R.run_and_save(exp, "smoke", ctx=QUIET)
     changed = Experiment("toy", "00_toy", "a toy", {"smoke": ToyConfig(5)}, exp.run, exp.tolerance)
     with pytest.raises(R.CacheError, match="config"):
         R.load(changed, "smoke")
@@ -80,8 +83,8 @@ def test_stale_config_and_corrupt_files_are_errors(results_tmp):
 def test_overrides_never_replace_the_canonical_result(results_tmp):
     calls = []
     exp = _experiment(calls)
-    canonical = R.run_and_save(exp, "smoke", progress=False)
-    other = R.run_and_save(exp, "smoke", progress=False, config=override(exp.config("smoke"), seeds=(3, 4)))
+    canonical = R.run_and_save(exp, "smoke", ctx=QUIET)
+    other = R.run_and_save(exp, "smoke", ctx=QUIET, config=override(exp.config("smoke"), seeds=(3, 4)))
     assert other.folder != canonical.folder and other.folder.name.startswith("smoke+")
     assert other.provenance["canonical"] is False and other.provenance["config"]["seeds"] == [3, 4]
     assert R.load(exp, "smoke").provenance["config_hash"] == canonical.provenance["config_hash"]
@@ -93,7 +96,7 @@ def test_overrides_never_replace_the_canonical_result(results_tmp):
 
 def test_an_interrupted_save_leaves_the_old_result_intact(results_tmp, monkeypatch):
     exp = _experiment([])
-    old = R.run_and_save(exp, "smoke", progress=False)
+    old = R.run_and_save(exp, "smoke", ctx=QUIET)
     before = (old.folder / "table.csv").read_text()
 
     def crash(*args, **kwargs):
@@ -101,10 +104,11 @@ def test_an_interrupted_save_leaves_the_old_result_intact(results_tmp, monkeypat
 
     monkeypatch.setattr(store.np, "savez_compressed", crash)
     with pytest.raises(KeyboardInterrupt):
-        R.run_and_save(exp, "smoke", progress=False)
+        R.run_and_save(exp, "smoke", ctx=QUIET)
     again = R.load(exp, "smoke")
     assert (again.folder / "table.csv").read_text() == before
-    assert sorted(p.name for p in again.folder.parent.iterdir()) == ["smoke"]  # no temporary folder left
+    left = sorted(p.name for p in again.folder.parent.iterdir() if p.name != ".cells")  # .cells: the grid's cache
+    assert left == ["smoke"]  # no temporary folder left
 
 
 def test_source_hash_covers_the_code_an_experiment_runs():
@@ -185,7 +189,7 @@ def test_missing_corrupt_and_stale_are_told_apart(results_tmp):
     exp = _experiment([])
     with pytest.raises(R.MissingResult):
         R.load(exp, "smoke")
-    res = R.run_and_save(exp, "smoke", progress=False)
+    res = R.run_and_save(exp, "smoke", ctx=QUIET)
     for broken in ("[]", "null", "{not json"):
         (res.folder / "provenance.json").write_text(broken)
         with pytest.raises(R.CorruptResult):
@@ -200,5 +204,5 @@ def test_an_unwritable_results_folder_fails_before_the_run(results_tmp, monkeypa
     exp = _experiment(calls)
     monkeypatch.setenv("DEADPIXELS_RESULTS", "/proc/deadpixels-cannot-write-here")
     with pytest.raises(OSError, match="cannot be written"):
-        R.run_and_save(exp, "smoke", progress=False)
+        R.run_and_save(exp, "smoke", ctx=QUIET)
     assert calls == []  # no work was done

@@ -13,12 +13,15 @@ import os
 import sys
 import time
 
+from ..pipeline.context import RunContext
+from ..pipeline.executors import make_executor
 from ..pipeline.experiment import SCALES, override
 from ..pipeline.results import (
     CacheError,
     CorruptResult,
     MissingResult,
     StaleConfig,
+    cell_progress,
     check_writable,
     config_hash,
     load_folder,
@@ -76,7 +79,8 @@ def _state(name: str, scale: str) -> str:
     try:
         res = load_folder(result_folder(name, scale), config_hash(exp.config(scale)))
     except MissingResult:
-        return "not cached"
+        done, total = cell_progress(exp, scale)
+        return f"{done} of {total} cells" if done else "not cached"
     except StaleConfig:
         return "stale config"
     except CorruptResult:
@@ -105,10 +109,20 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _runner(args: argparse.Namespace) -> tuple[RunContext, object]:
+    """The run context and the executor the options ask for, both checked before any work."""
+    ctx = RunContext.create(args.device, progress=not args.quiet, threads=args.threads)
+    args.device = str(ctx.device)
+    parameters = validate.slurm_parameters(args)
+    if args.executor == "local" and parameters:
+        raise ValueError("--slurm-* options apply only with --executor slurm")
+    logs = results_dir() / ".submitit" / time.strftime("%Y%m%d-%H%M%S")
+    return ctx, make_executor(args.executor, args.jobs, logs, **parameters)
+
+
 def _plan(args: argparse.Namespace) -> list[tuple[str, object]]:
     """Every (experiment, config) that ``run`` will compute, checked before the first starts: the
-    device, the seeds, each config and each results folder."""
-    args.device = validate.device(args.device)
+    seeds, each config and each results folder."""
     seeds = validate.seeds(args.seeds)
     plan = []
     for exp in _at_scale(args.what, args.scale):
@@ -123,11 +137,12 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, object]]:
 def _cmd_run(args: argparse.Namespace) -> int:
     from ..experiments import get_experiment
 
+    ctx, executor = _runner(args)
     summary = []
     for name, config in _plan(args):
         start = time.time()
         print(f"== {name} at {args.scale} scale on {args.device}", flush=True)
-        res = run_and_save(get_experiment(name), args.scale, args.device, progress=not args.quiet, config=config)
+        res = run_and_save(get_experiment(name), args.scale, ctx, config=config, executor=executor)
         summary.append((name, time.time() - start, res.folder))
     print("\nsummary:")
     for name, secs, folder in summary:
@@ -141,12 +156,12 @@ def _cmd_verify(args: argparse.Namespace) -> int:
     from ..claims import compare_verdicts
     from ..pipeline.verify import summarise, summarise_compact, verify
 
-    args.device = validate.device(args.device)
+    ctx, executor = _runner(args)
     failed = []
     for exp in _at_scale(args.what, args.scale):
         name = exp.name
         print(f"== verify {name} at {args.scale} scale ({exp.tolerance.describe()})", flush=True)
-        table = summarise(verify(exp, args.scale, args.device, progress=not args.quiet, verdicts=compare_verdicts))
+        table = summarise(verify(exp, args.scale, ctx, verdicts=compare_verdicts, executor=executor))
         bad = table[table["status"] != "ok"]
         with pd.option_context("display.max_colwidth", 70, "display.width", 200, "display.max_rows", 500):
             print(summarise_compact(table).to_string(index=False) if not args.full else table.to_string(index=False))
@@ -209,12 +224,14 @@ def parser() -> argparse.ArgumentParser:
         help="override the seeds (saved beside the canonical result, in <scale>+<config hash>)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    validate.add_runner_options(r)
     v = sub.add_parser("verify", help="rerun experiments and compare with the cache (non-zero exit on a mismatch)")
     v.add_argument("what", nargs="+", help=what_help)
     v.add_argument("--scale", choices=SCALES, default="cpu", help=scale_help)
     v.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     v.add_argument("--full", action="store_true", help="print every compared item, not only mismatches")
     v.add_argument("--quiet", action="store_true", help="no progress bars")
+    validate.add_runner_options(v)
     c = sub.add_parser("claims", help="print the claims table and write data/results/claims.csv")
     c.add_argument("--scale", choices=SCALES, default="cpu", help="which cached results the verdicts use")
     k = sub.add_parser("check", help="dead-pixel check of any CNN: offending layers, imbalance before/after KP")

@@ -3,31 +3,12 @@ wrong and what is allowed."""
 
 from __future__ import annotations
 
-import torch
+import argparse
+
+from ..pipeline.executors import EXECUTORS
 
 #: Seeds are passed to numpy and torch generators, which take 0 <= seed < 2**32.
 MAX_SEED = 2**32 - 1
-
-
-def device(name: str) -> str:
-    """A device this machine has: ``cpu``, ``cuda`` or ``cuda:N`` (with CUDA), ``mps`` (with MPS)."""
-    try:
-        dev = torch.device(name)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"unknown device {name!r}; allowed: cpu, cuda, cuda:N, mps") from None
-    if dev.type == "cpu":
-        return "cpu"
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {name!r} asked for, but this machine has no CUDA GPU; use --device cpu")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s)")
-        return str(dev)
-    if dev.type == "mps":
-        if not torch.backends.mps.is_available():
-            raise ValueError(f"device {name!r} asked for, but MPS is not available here; use --device cpu")
-        return "mps"
-    raise ValueError(f"device {name!r} cannot run the experiments; allowed: cpu, cuda, cuda:N, mps")
 
 
 def seeds(values: list[int] | None) -> tuple[int, ...] | None:
@@ -43,17 +24,81 @@ def seeds(values: list[int] | None) -> tuple[int, ...] | None:
     return tuple(values)
 
 
-def positive_size(text: str) -> int:
-    """An argparse type: a positive whole number of pixels."""
+def add_runner_options(p: argparse.ArgumentParser) -> None:
+    """``--jobs``, ``--executor`` and the SLURM options, shared by ``run`` and ``verify``."""
+    p.add_argument(
+        "--jobs",
+        type=positive_int,
+        default=1,
+        help="cells computed side by side by worker processes on this machine (they share its cores or GPU)",
+    )
+    p.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="CPU threads per cell (default: all cores, shared among --jobs workers); the same value gives the "
+        "same numbers with every executor",
+    )
+    p.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="local: this machine (--jobs workers); slurm: a SLURM job array through submitit; submitit-local, "
+        "submitit-debug: submitit's executors on this machine",
+    )
+    p.add_argument("--slurm-partition", help="SLURM partition (slurm_partition)")
+    p.add_argument("--slurm-gpus-per-job", type=positive_int, help="GPUs per cell job (slurm_gpus_per_node)")
+    p.add_argument("--slurm-time", type=positive_int, help="time limit per cell job, minutes (timeout_min)")
+    p.add_argument(
+        "--slurm-param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other submitit parameter, e.g. slurm_mem=32G or slurm_account=lab (repeatable)",
+    )
+
+
+def slurm_parameters(args: argparse.Namespace) -> dict[str, object]:
+    """The submitit parameters the SLURM options name."""
+    out: dict[str, object] = {}
+    if args.slurm_partition:
+        out["slurm_partition"] = args.slurm_partition
+    if args.slurm_gpus_per_job:
+        out["slurm_gpus_per_node"] = args.slurm_gpus_per_job
+    if args.slurm_time:
+        out["timeout_min"] = args.slurm_time
+    for item in args.slurm_param:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--slurm-param takes KEY=VALUE; got {item!r}")
+        out[key] = int(value) if value.isdigit() else value
+    return out
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a positive whole number."""
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        import argparse
-
-        raise argparse.ArgumentTypeError(f"must be a positive whole number of pixels; got {text!r}")
+        raise argparse.ArgumentTypeError(f"must be a positive whole number; got {text!r}")
     return value
 
 
-__all__ = ["device", "seeds", "positive_size", "MAX_SEED"]
+def positive_size(text: str) -> int:
+    """An argparse type: a positive whole number of pixels."""
+    try:
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number of pixels; got {text!r}") from None
+
+
+__all__ = [
+    "seeds",
+    "positive_int",
+    "positive_size",
+    "add_runner_options",
+    "slurm_parameters",
+    "MAX_SEED",
+]

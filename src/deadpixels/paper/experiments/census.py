@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from ...dead_pixels import dead_pixel_test
 from ..lab.measure import MAP_STORAGE, compact
 from ..lab.models import imagenet_metrics, torchvision_model
+from ..pipeline.context import RunContext
 from ..pipeline.experiment import Experiment, Tolerance
 
 #: Model-name prefixes that are not CNNs (self-attention mixes all positions).
@@ -60,7 +61,8 @@ class CensusConfig:
     maps: str = MAP_STORAGE
 
 
-def run_census(config: CensusConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+def run_census(config: CensusConfig, ctx: RunContext) -> dict[str, Any]:
+    progress = ctx.progress
     names = config.models or sorted(torchvision.models.list_models(module=torchvision.models))
     rows, arrays = [], {}
     for name in tqdm(names, desc="census", disable=not progress):

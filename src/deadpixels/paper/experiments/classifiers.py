@@ -18,6 +18,7 @@ from ..lab.models import build_model
 from ..lab.perturbation import lattice_pixels, mean_output_change, one_pixel_attack
 from ..lab.trained import Probe, theorem_window, train_and_measure
 from ..lab.training import TrainConfig
+from ..pipeline.context import RunContext
 from ..pipeline.experiment import data_root
 
 
@@ -77,7 +78,7 @@ def _perturbation(
     x: torch.Tensor,
     y: torch.Tensor,
     method: str,
-    device: str,
+    device: torch.device,
     grid: list[int],
     pixels: dict[str, list],
 ) -> tuple[list, dict]:
@@ -98,7 +99,8 @@ def _perturbation(
     return attack, arrays
 
 
-def run_classification(config: ClassifierConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+def run_classification(config: ClassifierConfig, ctx: RunContext) -> dict[str, Any]:
+    device, progress = ctx.device, ctx.progress
     splits, n_classes = classifier_splits(config)
     x_test, y_test = _test_tensor(splits, config.theorem_images)
     x_shift = D.natural_images(min(len(x_test), 256), config.size + 1, seed=config.seed + 1000)
@@ -136,7 +138,7 @@ def run_classification(config: ClassifierConfig, device: str = "cpu", progress: 
     }
 
 
-def run_imbalance_archs(config: ClassifierConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+def run_imbalance_archs(config: ClassifierConfig, ctx: RunContext) -> dict[str, Any]:
     """The classification experiment without the perturbation measurements, for more architectures."""
-    out = run_classification(config, device, progress)
+    out = run_classification(config, ctx)
     return {k: v for k, v in out.items() if k in ("runs", "history") or k.endswith("/erf")}

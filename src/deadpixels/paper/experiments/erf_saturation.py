@@ -15,6 +15,7 @@ from ..lab import datasets
 from ..lab.measure import MAP_STORAGE, calibrate_batchnorm, compact, measure
 from ..lab.models import DEPTH, RESNETS, build_model
 from ..lab.training import logits
+from ..pipeline.context import RunContext
 from ..pipeline.experiment import Experiment, Tolerance, data_root
 
 
@@ -32,7 +33,8 @@ class ERFConfig:
     data_root: str | None = None
 
 
-def run_erf_resnets(config: ERFConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+def run_erf_resnets(config: ERFConfig, ctx: RunContext) -> dict[str, Any]:
+    device, progress = ctx.device, ctx.progress
     rows, arrays = [], {}
     if config.data in ("cub200", "caltech101", "pet"):
         test = datasets.paper_dataset(config.data, data_root(config))["test"]

@@ -27,7 +27,8 @@ from ..lab.efficientnet import LITE_MEAN, LITE_STD
 from ..lab.models import build_model
 from ..lab.trained import Probe, theorem_window, train_and_measure
 from ..lab.training import TrainConfig, train_classifier
-from ..pipeline.experiment import Experiment, Tolerance
+from ..pipeline.context import RunContext
+from ..pipeline.experiment import Cell, Experiment, Grid, Tolerance
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def _model(config: FinetuneConfig, method: str, seed: int) -> torch.nn.Module:
     return build_model(config.model, len(D.PHOTOS), variant=variant, weights=config.weights, seed=seed)
 
 
-def pilot(config: FinetuneConfig, progress: bool, device: str) -> tuple[tuple[float, float], pd.DataFrame]:
+def pilot(config: FinetuneConfig, progress: bool, device: torch.device) -> tuple[tuple[float, float], pd.DataFrame]:
     """The first difficulty whose vanilla test accuracy is inside the band (else the closest)."""
     rows, lo, hi = [], *config.accuracy_band
     for difficulty in config.difficulties:
@@ -120,43 +121,66 @@ def pilot(config: FinetuneConfig, progress: bool, device: str) -> tuple[tuple[fl
     return config.difficulties[int(best)], table
 
 
-def run_finetune(config: FinetuneConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
-    difficulty, pilot_table = pilot(config, progress, device)
-    splits = task(config, difficulty)
+def finetune_cells(config: FinetuneConfig) -> list[Cell]:
+    """The pilot, then one cell per (seed, method): every method of a seed sees the same data."""
+    pairs = [(s, m) for s in config.seeds for m in config.methods]
+    return [Cell("pilot"), *(Cell(f"seed={s},method={m}", {"seed": s, "method": m}, ("pilot",)) for s, m in pairs)]
+
+
+def compute_finetune(config: FinetuneConfig, cell: Cell, deps: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    """One cell: the pilot (which fixes the task), or one fine-tuned model and its measurements."""
+    if cell.key == "pilot":
+        difficulty, table = pilot(config, ctx.progress, ctx.device)
+        return {"pilot": table, "chosen": config.difficulties.index(difficulty)}
+    seed, method = cell.params["seed"], cell.params["method"]
+    splits = task(config, config.difficulties[int(deps["pilot"]["chosen"])])
     x, y = (t[: config.measure_images] for t in splits["test"].tensors)
     x_shift = D.natural_images(
         config.measure_images, config.size + 1, seed=config.task_seed + 1000, mean=LITE_MEAN, std=LITE_STD
     )
-    probe = Probe(x, y, x_shift, theorem_window(config.size), config.eps)
-    rows, hist, theorem, arrays = [], [], [], {}
-    runs = [(seed, method) for seed in config.seeds for method in config.methods]
-    for seed, method in tqdm(runs, desc="fine-tuning", disable=not progress):
-        m = train_and_measure(
-            _model(config, method, seed),
-            splits,
-            _train_config(config, method),
-            probe,
-            seed,
-            device,
-            progress,
-            f"{config.model}/{method}/{seed}",
-            theorem=method in ("vanilla", "kp"),
-        )
-        ids = {"method": method, "seed": seed}
-        hist.append(m.history.assign(**ids))
-        rows.append({**ids, **m.row})
-        theorem += [{**ids, **t} for t in m.theorem]
-        if seed == config.seeds[0]:
-            arrays[f"{method}/erf"] = m.erf.astype(np.float32)
-        del m
+    m = train_and_measure(
+        _model(config, method, seed),
+        splits,
+        _train_config(config, method),
+        Probe(x, y, x_shift, theorem_window(config.size), config.eps),
+        seed,
+        ctx.device,
+        ctx.progress,
+        f"{config.model}/{method}/{seed}",
+        theorem=method in ("vanilla", "kp"),
+    )
+    ids = {"method": method, "seed": seed}
+    out: dict[str, Any] = {"runs": pd.DataFrame([{**ids, **m.row}]), "history": m.history.assign(**ids)}
+    if m.theorem:
+        out["theorem1"] = pd.DataFrame([{**ids, **r} for r in m.theorem])
+    if seed == config.seeds[0]:
+        out[f"{method}/erf"] = m.erf.astype(np.float32)
+    return out
+
+
+def aggregate_finetune(config: FinetuneConfig, outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Every cell's output joined in cell order: the format of the serial run."""
+    runs = [o for key, o in outputs.items() if key != "pilot"]
+    theorem = [o["theorem1"] for o in runs if "theorem1" in o]
     return {
-        "runs": pd.DataFrame(rows),
-        "history": pd.concat(hist, ignore_index=True),
-        "pilot": pilot_table,
-        "theorem1": pd.DataFrame(theorem),
-        "window": np.array(probe.window),
-        **arrays,
+        "runs": pd.concat([o["runs"] for o in runs], ignore_index=True),
+        "history": pd.concat([o["history"] for o in runs], ignore_index=True),
+        "pilot": outputs["pilot"]["pilot"],
+        "theorem1": pd.concat(theorem, ignore_index=True) if theorem else pd.DataFrame(),
+        "window": np.array(theorem_window(config.size)),
+        **{k: v for o in runs for k, v in o.items() if k.endswith("/erf")},
     }
+
+
+GRID = Grid(finetune_cells, compute_finetune, aggregate_finetune)
+
+
+def run_finetune(config: FinetuneConfig, ctx: RunContext) -> dict[str, Any]:
+    """The serial definition: every cell in order, in this process (the runner caches each instead)."""
+    outputs: dict[str, dict[str, Any]] = {}
+    for cell in tqdm(finetune_cells(config), desc="fine-tuning", disable=not ctx.progress):
+        outputs[cell.key] = compute_finetune(config, cell, {a: outputs[a] for a in cell.after}, ctx)
+    return aggregate_finetune(config, outputs)
 
 
 EXPERIMENTS = [
@@ -180,5 +204,6 @@ EXPERIMENTS = [
         },
         run_finetune,
         Tolerance("trained", rtol=0.05, atol=0.03),
+        GRID,
     ),
 ]

@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from ...kernel_padding import find_odd_stride_layers, kernel_pad
 from ..lab.models import RESNETS, torchvision_model
+from ..pipeline.context import RunContext
 from ..pipeline.experiment import Experiment, Tolerance
 from .classifiers import ClassifierConfig, run_classification, run_imbalance_archs
 
@@ -32,7 +33,8 @@ class KPExactConfig:
     data: str = "random normal inputs"
 
 
-def run_kp_exact(config: KPExactConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+def run_kp_exact(config: KPExactConfig, ctx: RunContext) -> dict[str, Any]:
+    progress = ctx.progress
     rows = []
     gen = torch.Generator().manual_seed(0)
     for name in tqdm(config.models, desc="KP exactness", disable=not progress):

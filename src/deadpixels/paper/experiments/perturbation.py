@@ -12,6 +12,7 @@ from ..lab import data as D
 from ..lab import datasets
 from ..lab.models import build_model
 from ..lab.training import TrainConfig, train_classifier
+from ..pipeline.context import RunContext
 from ..pipeline.experiment import Experiment, Tolerance, data_root
 from .kernel_padding import HUNDRED_ONE
 
@@ -48,7 +49,8 @@ def first_epoch_above(history: pd.DataFrame, threshold: float, epochs: int) -> t
     return (int(history["epoch"].iloc[above[0]]), True) if len(above) else (epochs, False)
 
 
-def run_micro_object(config: MicroConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+def run_micro_object(config: MicroConfig, ctx: RunContext) -> dict[str, Any]:
+    device, progress = ctx.device, ctx.progress
     hist, rows = [], []
     for arch in config.archs:
         for seed in config.seeds:

@@ -11,6 +11,7 @@ from tqdm.auto import tqdm
 from ...receptive_field import theoretical_rf
 from ..lab.models import DEPTH, RESNETS, imagenet_metrics, torchvision_model
 from ..lab.reference import PAPER_TRF
+from ..pipeline.context import RunContext
 from ..pipeline.experiment import Experiment, Tolerance
 
 
@@ -21,7 +22,8 @@ class TRFConfig:
     data: str = "none (architecture + torchvision metadata)"
 
 
-def run_trf(config: TRFConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+def run_trf(config: TRFConfig, ctx: RunContext) -> dict[str, Any]:
+    progress = ctx.progress
     rows = []
     for name in tqdm(config.models, desc="TRF", disable=not progress):
         r = theoretical_rf(torchvision_model(name), config.size)

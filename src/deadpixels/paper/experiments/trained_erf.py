@@ -19,6 +19,7 @@ from ..lab import data as D
 from ..lab.efficientnet import LITE, LITE_MEAN, LITE_STD, build_lite
 from ..lab.measure import MAP_STORAGE, calibrate_batchnorm, compact, measure
 from ..lab.training import logits
+from ..pipeline.context import RunContext
 from ..pipeline.experiment import Experiment, Tolerance
 
 #: Quantities that get a bootstrap CI; sigma needs a Gaussian fit per resample, so it gets fewer.
@@ -74,7 +75,7 @@ class TrainedERFConfig:
 
 
 def _weighted_rows(
-    model: Any, name: str, kind: str, x: torch.Tensor, targets: list, config: TrainedERFConfig, device: str
+    model: Any, name: str, kind: str, x: torch.Tensor, targets: list, config: TrainedERFConfig, device: torch.device
 ) -> tuple[list[dict], dict[str, np.ndarray]]:
     rows, arrays = [], {}
     predicted = logits(model, x, device=device).argmax(1)
@@ -99,7 +100,8 @@ def _weighted_rows(
     return rows, arrays
 
 
-def run_trained_erf(config: TrainedERFConfig, device: str = "cpu", progress: bool = True) -> dict[str, Any]:
+def run_trained_erf(config: TrainedERFConfig, ctx: RunContext) -> dict[str, Any]:
+    device, progress = ctx.device, ctx.progress
     x = D.natural_images(config.n_images, config.size, seed=config.seed, mean=LITE_MEAN, std=LITE_STD)
     rows, arrays, models = [], {}, []
     for name in tqdm(config.models, desc="trained ERFs", disable=not progress):

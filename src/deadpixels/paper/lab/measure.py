@@ -48,7 +48,9 @@ def measure(R: np.ndarray, n_images: int | None = None, fit: bool = True) -> dic
 
 
 @torch.no_grad()
-def calibrate_batchnorm(model: torch.nn.Module, images: torch.Tensor, device: str = "cpu", batch_size: int = 8) -> None:
+def calibrate_batchnorm(
+    model: torch.nn.Module, images: torch.Tensor, device: torch.device | str = "cpu", batch_size: int = 8
+) -> None:
     """Set BatchNorm running statistics from ``images`` (train-mode forward, no gradients), so a
     randomly initialised network has realistic activation scales in eval mode."""
     for m in model.modules():

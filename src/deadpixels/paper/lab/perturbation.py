@@ -18,7 +18,7 @@ def mean_output_change(
     pixels: list[tuple[int, int]],
     eps: float = 0.1,
     batch_size: int = 128,
-    device: str = "cpu",
+    device: torch.device | str = "cpu",
 ) -> np.ndarray:
     """MD at each pixel: mean over images of |y_label(I + eps at that pixel, all 3 channels) - y_label(I)|."""
     base = logits(model, x, batch_size, device).gather(1, labels.view(-1, 1)).squeeze(1)
@@ -32,7 +32,7 @@ def mean_output_change(
 
 
 def translation_change(
-    model: nn.Module, x_big: torch.Tensor, shift: int = 1, batch_size: int = 128, device: str = "cpu"
+    model: nn.Module, x_big: torch.Tensor, shift: int = 1, batch_size: int = 128, device: torch.device | str = "cpu"
 ) -> float:
     """Mean |y(I[:s, :s]) - y(I[shift:, shift:])| over images and logits (the authors' translation test);
     ``x_big`` holds images ``shift`` pixels larger than the model's input."""
@@ -48,7 +48,7 @@ def one_pixel_attack(
     pixels: list[tuple[int, int]],
     eps_grid: list[float],
     batch_size: int = 128,
-    device: str = "cpu",
+    device: torch.device | str = "cpu",
 ) -> np.ndarray:
     """Success rate (argmax flips) of adding +-eps to all 3 channels of one pixel, for each pixel
     (rows) and eps (columns). Either sign counts (a scalar version of the authors' attack)."""

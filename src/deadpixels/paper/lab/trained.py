@@ -54,7 +54,7 @@ def train_and_measure(
     train: TrainConfig,
     probe: Probe,
     seed: int,
-    device: str = "cpu",
+    device: torch.device | str = "cpu",
     progress: bool = True,
     desc: str = "train",
     theorem: bool = False,

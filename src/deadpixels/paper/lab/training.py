@@ -50,7 +50,7 @@ def batches(
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, ds: Dataset, batch_size: int = 128, device: str | torch.device = "cpu"
+    model: nn.Module, ds: Dataset, batch_size: int = 128, device: torch.device | str = "cpu"
 ) -> tuple[float, float]:
     """(mean cross-entropy, accuracy) of ``model`` on ``ds``."""
     model.eval()
@@ -66,7 +66,7 @@ def evaluate(
 
 @torch.no_grad()
 def logits(
-    model: nn.Module, x: torch.Tensor, batch_size: int = 128, device: str | torch.device = "cpu"
+    model: nn.Module, x: torch.Tensor, batch_size: int = 128, device: torch.device | str = "cpu"
 ) -> torch.Tensor:
     """Model outputs for a tensor of images, in batches (eval mode)."""
     model.eval()
@@ -83,7 +83,7 @@ def train_classifier(
     splits: dict[str, Dataset],
     config: TrainConfig,
     seed: int = 0,
-    device: str | torch.device = "cpu",
+    device: torch.device | str = "cpu",
     progress: bool = True,
     desc: str = "train",
 ) -> tuple[nn.Module, pd.DataFrame]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: The three scales of every experiment: ``smoke`` (seconds, tests), ``cpu`` (the cached default)
@@ -47,9 +47,44 @@ class Tolerance:
 
 
 @dataclass(frozen=True)
+class Cell:
+    """One independent unit of an experiment's grid (for example one seed and one method).
+
+    ``key`` names it (and its cache folder); ``params`` are what it computes with; ``after`` names
+    the cells whose outputs it needs (a pilot that fixes the task, say)."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Grid:
+    """An experiment as a grid of cells: ``cells(config)`` lists them, ``compute(config, cell, deps,
+    ctx)`` computes one (``deps``: the outputs of its ``after`` cells, by key) and returns tables,
+    arrays and JSON values by name, and ``aggregate(config, outputs)`` joins every cell's output
+    (by key, in cell order) into the experiment's result, in the same format as a serial run."""
+
+    cells: Callable[[Any], list[Cell]]
+    compute: Callable[..., dict[str, Any]]
+    aggregate: Callable[[Any, dict[str, dict[str, Any]]], dict[str, Any]]
+
+
+def single_cell(run: Callable[..., dict[str, Any]]) -> Grid:
+    """The grid of an experiment that is one unit of work: one cell, ``run(config, ctx)``."""
+    return Grid(
+        cells=lambda _config: [Cell("all")],
+        compute=lambda config, _cell, _deps, ctx: run(config, ctx),
+        aggregate=lambda _config, outputs: outputs["all"],
+    )
+
+
+@dataclass(frozen=True)
 class Experiment:
     """One experiment of the book. ``configs`` maps each scale to a frozen config dataclass;
-    ``run(config, device, progress)`` returns tables (DataFrames), arrays and JSON values by name."""
+    ``run(config, ctx)`` returns tables (DataFrames), arrays and JSON values by name. An experiment
+    made of independent runs also declares its ``grid``, which the pipeline's runner spreads over
+    worker processes or a cluster, caching every cell; ``run`` stays the serial definition."""
 
     name: str
     chapter: str
@@ -57,6 +92,12 @@ class Experiment:
     configs: Mapping[str, Any]
     run: Callable[..., dict[str, Any]]
     tolerance: Tolerance
+    grid: Grid | None = None
+
+    @property
+    def as_grid(self) -> Grid:
+        """The experiment's grid: its own, or one cell that calls ``run``."""
+        return self.grid if self.grid is not None else single_cell(self.run)
 
     def config(self, scale: str) -> Any:
         """The config at ``scale`` (frozen: derive variants with :func:`override`)."""
@@ -96,4 +137,4 @@ def data_root(config: Any) -> str:
     return getattr(config, "data_root", None) or os.environ.get("DEADPIXELS_DATA", "~/data")
 
 
-__all__ = ["SCALES", "Tolerance", "Experiment", "config_dict", "override", "data_root"]
+__all__ = ["SCALES", "Tolerance", "Cell", "Grid", "single_cell", "Experiment", "config_dict", "override", "data_root"]

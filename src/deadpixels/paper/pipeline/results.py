@@ -12,8 +12,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .context import RunContext
 from .experiment import SCALES, Experiment, config_dict
 from .provenance import environment, git_state, source_hash
+from .runner import Executor, cached_cells, cell_root, run_grid, serial
 from .store import (
     CacheError,
     CorruptResult,
@@ -53,35 +55,54 @@ def load(experiment: Experiment, scale: str) -> Result:
 
 
 def run_and_save(
-    experiment: Experiment, scale: str, device: str = "cpu", progress: bool = True, config: Any = None
+    experiment: Experiment,
+    scale: str,
+    ctx: RunContext | None = None,
+    config: Any = None,
+    executor: Executor = serial,
 ) -> Result:
-    """Run ``experiment`` at ``scale`` (with ``config``, default the scale's own) and cache it with provenance."""
+    """Run ``experiment`` at ``scale`` (with ``config``, default the scale's own) cell by cell
+    through ``executor``, reusing every cell already cached for this config and source, and cache
+    the aggregated result with its provenance."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; available: {', '.join(SCALES)}")
+    ctx = ctx or RunContext()
     canonical = experiment.config(scale)
     config = canonical if config is None else config
-    check_writable(result_folder(experiment.name, scale, config, canonical))
+    folder = result_folder(experiment.name, scale, config, canonical)
+    check_writable(folder)
     git = git_state()  # before the run: the code that runs is the code of this state
+    source = source_hash(experiment.run.__module__)  # and so is the source it hashes
+    chash = config_hash(config)
     start = time.time()
-    out = experiment.run(config, device=device, progress=progress)
-    res = Result.from_output(experiment.name, scale, out)
+    root = cell_root(results_dir(), experiment.name, folder.name, chash)
+    grid = run_grid(experiment, scale, config, chash, ctx, root, executor)
+    res = Result.from_output(experiment.name, scale, experiment.as_grid.aggregate(config, grid.outputs))
     res.provenance = {
         "experiment": experiment.name,
         "chapter": experiment.chapter,
         "scale": scale,
         "config": config_dict(config),
-        "config_hash": config_hash(config),
+        "config_hash": chash,
         "canonical": config == canonical,
         "seed": getattr(config, "seed", None),
         "data": getattr(config, "data", None),
         "source_module": experiment.run.__module__,
-        "source_hash": source_hash(experiment.run.__module__),
+        "source_hash": source,
         **git,
-        "environment": environment(device),
+        "environment": environment(ctx.device_name),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(time.time() - start, 2),
+        "cells": {"n": len(grid.outputs), "computed_in_this_run": grid.computed, "wall_time_s": grid.wall_time_s},
     }
-    return load_folder(save(res, result_folder(experiment.name, scale, config, canonical)))
+    return load_folder(save(res, folder))
+
+
+def cell_progress(experiment: Experiment, scale: str) -> tuple[int, int]:
+    """(cached, total) cells of the canonical config at ``scale``: a partly computed grid."""
+    config = experiment.config(scale)
+    chash = config_hash(config)
+    return cached_cells(experiment, config, chash, cell_root(results_dir(), experiment.name, scale, chash))
 
 
 __all__ = [
@@ -99,4 +120,5 @@ __all__ = [
     "load",
     "load_folder",
     "run_and_save",
+    "cell_progress",
 ]

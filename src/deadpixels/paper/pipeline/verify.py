@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .context import RunContext
 from .experiment import Experiment, Tolerance
-from .results import Result, load, load_folder, save
+from .results import Result, config_hash, load, load_folder, save
+from .runner import Executor, run_grid, serial
 
 #: What a claims layer passes to :func:`verify` to check verdicts: (experiment, scale, fresh result)
 #: -> comparisons. The pipeline sits below the claims, so it takes the check instead of importing it.
@@ -85,18 +87,22 @@ def compare_arrays(cached: Result, fresh: Result, tol: Tolerance) -> list[Compar
 def verify(
     experiment: Experiment,
     scale: str = "cpu",
-    device: str = "cpu",
-    progress: bool = True,
+    ctx: RunContext | None = None,
     verdicts: VerdictCheck | None = None,
+    executor: Executor = serial,
 ) -> list[Comparison]:
-    """Rerun ``experiment`` at ``scale`` without touching the cache and compare it with the cached
-    result. For a trained experiment, ``verdicts`` (the claims layer's check) also compares the
-    verdicts of the claims it feeds."""
+    """Rerun ``experiment`` at ``scale`` through the same grid runner as ``run`` (its cells in a
+    temporary folder, so the cache is never touched) and compare it with the cached result. For a
+    trained experiment, ``verdicts`` (the claims layer's check) also compares the verdicts of the
+    claims it feeds."""
+    ctx = ctx or RunContext()
     cached = load(experiment, scale)
-    out = experiment.run(experiment.config(scale), device=device, progress=progress)
-    fresh = Result.from_output(experiment.name, scale, out)
-    with tempfile.TemporaryDirectory() as tmp:  # the same CSV round trip as the cached result went through
-        fresh = load_folder(save(fresh, Path(tmp) / "rerun"))
+    config = experiment.config(scale)
+    chash = config_hash(config)
+    with tempfile.TemporaryDirectory() as tmp:
+        grid = run_grid(experiment, scale, config, chash, ctx, Path(tmp) / "cells", executor)
+        fresh = Result.from_output(experiment.name, scale, experiment.as_grid.aggregate(config, grid.outputs))
+        fresh = load_folder(save(fresh, Path(tmp) / "rerun"))  # the same CSV round trip as the cached result
     rows = compare_tables(cached, fresh, experiment.tolerance) + compare_arrays(cached, fresh, experiment.tolerance)
     if experiment.tolerance.kind == "trained" and verdicts is not None:
         rows += verdicts(experiment, scale, fresh)

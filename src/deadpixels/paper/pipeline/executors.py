@@ -1,0 +1,107 @@
+"""Where the cells of a grid run: this process (``serial``), ``jobs`` worker processes on this
+machine (sharing its CPU cores, or its GPU), or submitit: a SLURM job array, or submitit's local
+executors (for tests and single machines). Each returns the outcomes of a wave of cells as they
+finish; the cells write their own cache entries, so a cluster run that is cut short loses only
+the cells still running.
+
+On a CPU, float32 results depend on the number of threads a cell computes with (the order of
+parallel reductions). A cell computes with ``ctx.threads`` wherever it runs (recorded in its
+provenance), so the same ``--threads`` gives the same numbers with any executor; left unset,
+``jobs`` workers take an equal share of the cores."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .runner import CellOutcome, CellTask, Executor, compute_cell, serial
+
+#: The executors ``--executor`` accepts.
+EXECUTORS = ("local", "slurm", "submitit-local", "submitit-debug")
+
+
+def worker_threads(jobs: int) -> int:
+    """CPU threads per worker when ``jobs`` workers share this machine's cores."""
+    return max(1, (os.cpu_count() or 1) // jobs)
+
+
+def process_pool(jobs: int) -> Executor:
+    """``jobs`` worker processes (spawned, so CUDA and torch threads start clean in each)."""
+
+    def run(tasks: Sequence[CellTask]) -> Iterator[CellOutcome]:
+        share = worker_threads(jobs)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [
+                pool.submit(compute_cell, replace(t, ctx=replace(t.ctx, threads=t.ctx.threads or share)))
+                for t in tasks
+            ]
+            for future in as_completed(futures):
+                yield future.result()
+
+    return run
+
+
+def submitit_executor(kind: str, folder: Path, parameters: Mapping[str, Any]) -> Executor:
+    """A submitit executor: ``slurm`` submits each wave as one job array (``parameters`` are
+    submitit's, e.g. ``slurm_partition``, ``slurm_gpus_per_node``, ``timeout_min``); ``submitit-local``
+    and ``submitit-debug`` run the same jobs on this machine."""
+    try:
+        import submitit
+    except ImportError:
+        raise ValueError("--executor slurm needs submitit: pip install submitit==1.5.4") from None
+    if kind == "slurm":
+        if not _has_sbatch():
+            raise ValueError("--executor slurm needs SLURM's sbatch on PATH (see scripts/slurm-cluster.sh)")
+        ex = submitit.AutoExecutor(folder=folder, cluster="slurm")
+    elif kind == "submitit-local":
+        ex = submitit.LocalExecutor(folder=folder)
+    else:
+        ex = submitit.DebugExecutor(folder=folder)
+    try:
+        ex.update_parameters(**dict(parameters))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"submitit refused the parameters {dict(parameters)}: {exc}") from None
+
+    def run(tasks: Sequence[CellTask]) -> Iterator[CellOutcome]:
+        jobs = ex.map_array(compute_cell, list(tasks))
+        pending = dict(zip(jobs, tasks))
+        while pending:
+            for job in [j for j in pending if j.done()]:
+                task = pending.pop(job)
+                try:
+                    yield job.result()
+                except Exception as exc:  # noqa: BLE001 - the job itself died (node failure, timeout)
+                    yield CellOutcome(task.cell.key, False, 0.0, f"job {job.job_id} failed: {exc}")
+            if pending:
+                time.sleep(0.5)
+
+    return run
+
+
+def _has_sbatch() -> bool:
+    from shutil import which
+
+    return which("sbatch") is not None
+
+
+def make_executor(kind: str = "local", jobs: int = 1, folder: Path | None = None, **parameters: Any) -> Executor:
+    """The executor ``kind`` (one of :data:`EXECUTORS`); ``jobs`` worker processes for ``local``;
+    submitit's logs go to ``folder``."""
+    if kind not in EXECUTORS:
+        raise ValueError(f"unknown executor {kind!r}; allowed: {', '.join(EXECUTORS)}")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"--jobs must be a positive whole number; got {jobs!r}")
+    if kind == "local":
+        if parameters:
+            raise ValueError(f"{', '.join(parameters)} only apply to --executor slurm")
+        return serial if jobs == 1 else process_pool(jobs)
+    return submitit_executor(kind, folder or Path("submitit-logs"), parameters)
+
+
+__all__ = ["EXECUTORS", "make_executor", "process_pool", "submitit_executor", "worker_threads"]
