@@ -91,6 +91,14 @@ def test_a_failed_dependency_blocks_its_dependents_only(results_tmp):
     assert CALLS == ["base"]
 
 
+def test_fresh_forgets_the_cached_cells(results_tmp):
+    R.run_and_save(TOY, "smoke", QUIET)
+    CALLS.clear()
+    R.clear_cells(TOY, "smoke")
+    R.run_and_save(TOY, "smoke", QUIET)
+    assert sorted(CALLS) == ["base", "seed=0", "seed=1", "seed=2"]
+
+
 def test_a_changed_config_invalidates_the_cells(results_tmp):
     R.run_and_save(TOY, "smoke", QUIET)
     CALLS.clear()

@@ -23,6 +23,7 @@ from ..pipeline.results import (
     StaleConfig,
     cell_progress,
     check_writable,
+    clear_cells,
     config_hash,
     load_folder,
     result_folder,
@@ -141,6 +142,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     summary = []
     for name, config in _plan(args):
         start = time.time()
+        if args.fresh:
+            clear_cells(get_experiment(name), args.scale, config)
         print(f"== {name} at {args.scale} scale on {args.device}", flush=True)
         res = run_and_save(get_experiment(name), args.scale, ctx, config=config, executor=executor)
         summary.append((name, time.time() - start, res.folder))
@@ -224,6 +227,9 @@ def parser() -> argparse.ArgumentParser:
         help="override the seeds (saved beside the canonical result, in <scale>+<config hash>)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument(
+        "--fresh", action="store_true", help="recompute every cell (by default, cached cells of this config are reused)"
+    )
     validate.add_runner_options(r)
     v = sub.add_parser("verify", help="rerun experiments and compare with the cache (non-zero exit on a mismatch)")
     v.add_argument("what", nargs="+", help=what_help)

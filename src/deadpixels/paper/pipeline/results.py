@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,14 @@ def run_and_save(
     return load_folder(save(res, folder))
 
 
+def clear_cells(experiment: Experiment, scale: str, config: Any = None) -> None:
+    """Forget the cached cells of ``config`` (default: the scale's own), so the next run computes all."""
+    canonical = experiment.config(scale)
+    config = canonical if config is None else config
+    folder = result_folder(experiment.name, scale, config, canonical)
+    shutil.rmtree(cell_root(results_dir(), experiment.name, folder.name, config_hash(config)), ignore_errors=True)
+
+
 def cell_progress(experiment: Experiment, scale: str) -> tuple[int, int]:
     """(cached, total) cells of the canonical config at ``scale``: a partly computed grid."""
     config = experiment.config(scale)
@@ -121,4 +130,5 @@ __all__ = [
     "load_folder",
     "run_and_save",
     "cell_progress",
+    "clear_cells",
 ]
