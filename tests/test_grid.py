@@ -99,6 +99,16 @@ def test_fresh_forgets_the_cached_cells(results_tmp):
     assert sorted(CALLS) == ["base", "seed=0", "seed=1", "seed=2"]
 
 
+def test_a_grid_whose_cells_wait_for_missing_or_each_other_is_refused(results_tmp):
+    bad = Grid(lambda c: [Cell("a", after=("b",)), Cell("b", after=("a",))], compute, aggregate)
+    missing = Grid(lambda c: [Cell("a", after=("nothing",))], compute, aggregate)
+    for grid, said in ((bad, "wait on each other"), (missing, "do not exist: nothing")):
+        exp = Experiment("toygrid", "00_toy", "bad", {"smoke": GridConfig()}, serial_run, Tolerance("exact"), grid)
+        with pytest.raises(ValueError, match=said):
+            R.run_and_save(exp, "smoke", QUIET)
+    assert CALLS == []
+
+
 def test_a_changed_config_invalidates_the_cells(results_tmp):
     R.run_and_save(TOY, "smoke", QUIET)
     CALLS.clear()

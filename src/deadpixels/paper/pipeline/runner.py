@@ -139,6 +139,9 @@ def run_grid(
     keys = [c.key for c in cells]
     if len(set(keys)) != len(keys):
         raise ValueError(f"{experiment.name}: cell keys must be unique")
+    unknown = sorted({a for c in cells for a in c.after} - set(keys))
+    if unknown:
+        raise ValueError(f"{experiment.name}: cells wait for cells that do not exist: {', '.join(unknown)}")
     source = source_hash(experiment.run.__module__)
     folders = {c.key: root / safe_key(c.key) for c in cells}
     done = {c.key for c in cells if load_cell(folders[c.key], source, config_hash) is not None}
@@ -152,6 +155,8 @@ def run_grid(
         for c in blocked:
             failed[c.key] = f"not run: it needs {', '.join(a for a in c.after if a in failed)}, which failed"
         if not wave:
+            if not blocked:
+                raise ValueError(f"{experiment.name}: cells {[c.key for c in todo]} wait on each other")
             break
         tasks = [
             CellTask(experiment, scale, config, c, folders[c.key], tuple((a, folders[a]) for a in c.after), ctx,
