@@ -59,6 +59,7 @@ def test_save_then_load_with_provenance(results_tmp):
         assert key in p, key
     assert p["config_hash"] == R.config_hash(ToyConfig(1)) and p["canonical"] is True
     assert p["source_module"] == __name__ and p["source_hash"] == source_hash(__name__)
+    assert {"cpu_threads", "cpu_capability"} <= set(p["environment"])
     for dist in ("torch", "torchvision", "numpy", "scikit-image", "antialiased-cnns"):
         assert dist in p["environment"], dist
     assert "smoke scale" in b.label

@@ -149,6 +149,7 @@ def environment(device: str) -> dict[str, Any]:
         "platform": platform.platform(),
         "processor": platform.machine(),
         "cpu_threads": torch.get_num_threads(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),  # the kernels float32 results depend on
         "device": dev,
     }
 
