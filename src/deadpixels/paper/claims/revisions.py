@@ -103,6 +103,23 @@ REVISIONS: tuple[Revision, ...] = (
         "the old rule compared means without a test",
         "classification@e95f88d; kp_finetune not yet computed",
     ),
+    Revision(
+        "theorem1",
+        "2026-11-26",
+        "The Theorem 1 fit is claims.stats.theorem1_fits, shared with the book's tables and figures; its slope comes "
+        "from scipy's linregress instead of numpy's polyfit (the same least-squares line). No threshold changed; "
+        "claims.csv recomputed with the same values and verdicts.",
+        "one fit for the claims, the tables and the figures, so they cannot disagree",
+        "kp_finetune@cb9368d, classification@e95f88d",
+    ),
+    Revision(
+        "table5-std",
+        "2026-11-26",
+        "Its coefficients of variation come from claims.stats.theorem1_fits (the same formula, moved). No "
+        "threshold changed; claims.csv recomputed with the same values and verdicts.",
+        "one fit for the claims, the tables and the figures, so they cannot disagree",
+        "kp_finetune@cb9368d, classification@e95f88d",
+    ),
 )
 
 
