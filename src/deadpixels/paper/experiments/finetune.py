@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import torch
 from torch.utils.data import TensorDataset
-from tqdm.auto import tqdm
 
 from ..lab import data as D
 from ..lab.efficientnet import LITE_MEAN, LITE_STD
@@ -28,7 +27,7 @@ from ..lab.models import build_model
 from ..lab.trained import Probe, theorem_window, train_and_measure
 from ..lab.training import TrainConfig, train_classifier
 from ..pipeline.context import RunContext
-from ..pipeline.experiment import Cell, Experiment, Grid, Tolerance
+from ..pipeline.experiment import Cell, Experiment, Grid, Tolerance, run_serially
 
 
 @dataclass(frozen=True)
@@ -177,10 +176,7 @@ GRID = Grid(finetune_cells, compute_finetune, aggregate_finetune)
 
 def run_finetune(config: FinetuneConfig, ctx: RunContext) -> dict[str, Any]:
     """The serial definition: every cell in order, in this process (the runner caches each instead)."""
-    outputs: dict[str, dict[str, Any]] = {}
-    for cell in tqdm(finetune_cells(config), desc="fine-tuning", disable=not ctx.progress):
-        outputs[cell.key] = compute_finetune(config, cell, {a: outputs[a] for a in cell.after}, ctx)
-    return aggregate_finetune(config, outputs)
+    return run_serially(GRID, config, ctx)
 
 
 EXPERIMENTS = [

@@ -13,7 +13,7 @@ from ..lab import datasets
 from ..lab.models import build_model
 from ..lab.training import TrainConfig, train_classifier
 from ..pipeline.context import RunContext
-from ..pipeline.experiment import Experiment, Tolerance, data_root
+from ..pipeline.experiment import Cell, Experiment, Grid, Tolerance, data_root, run_serially
 from .kernel_padding import HUNDRED_ONE
 
 #: The paper's threshold: the first epoch whose test accuracy exceeds it.
@@ -49,36 +49,48 @@ def first_epoch_above(history: pd.DataFrame, threshold: float, epochs: int) -> t
     return (int(history["epoch"].iloc[above[0]]), True) if len(above) else (epochs, False)
 
 
+def micro_cells(config: MicroConfig) -> list[Cell]:
+    """One cell per architecture, seed and variant (the vanilla and KP models of a seed see the same data)."""
+    return [
+        Cell(f"arch={a},seed={s},variant={v}", {"arch": a, "seed": s, "variant": v})
+        for a in config.archs
+        for s in config.seeds
+        for v in ("vanilla", "kp")
+    ]
+
+
+def compute_micro(config: MicroConfig, cell: Cell, deps: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    """Train one model from scratch on the micro-object task; its first epoch above the threshold."""
+    arch, seed, variant = cell.params["arch"], cell.params["seed"], cell.params["variant"]
+    model = build_model(arch, 2, config.width, variant, None, seed=seed)
+    _, h = train_classifier(
+        model,
+        micro_object_splits(config, seed),
+        TrainConfig(epochs=config.epochs),
+        seed,
+        ctx.device,
+        ctx.progress,
+        desc=f"micro {arch}/{variant}/{seed}",
+    )
+    first, reached = first_epoch_above(h, ACCURACY_THRESHOLD, config.epochs)
+    ids = {"arch": arch, "variant": variant, "seed": seed}
+    row = {**ids, "first_epoch_90": first, "reached": reached, "final_test_acc": float(h["test_acc"].iloc[-1])}
+    return {"runs": pd.DataFrame([row]), "history": h.assign(**ids)}
+
+
+def aggregate_micro(config: MicroConfig, outputs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "runs": pd.concat([o["runs"] for o in outputs.values()], ignore_index=True),
+        "history": pd.concat([o["history"] for o in outputs.values()], ignore_index=True),
+    }
+
+
+GRID = Grid(micro_cells, compute_micro, aggregate_micro)
+
+
 def run_micro_object(config: MicroConfig, ctx: RunContext) -> dict[str, Any]:
-    device, progress = ctx.device, ctx.progress
-    hist, rows = [], []
-    for arch in config.archs:
-        for seed in config.seeds:
-            splits = micro_object_splits(config, seed)
-            for variant in ("vanilla", "kp"):
-                model = build_model(arch, 2, config.width, variant, None, seed=seed)
-                _, h = train_classifier(
-                    model,
-                    splits,
-                    TrainConfig(epochs=config.epochs),
-                    seed,
-                    device,
-                    progress,
-                    desc=f"micro {arch}/{variant}/{seed}",
-                )
-                first, reached = first_epoch_above(h, ACCURACY_THRESHOLD, config.epochs)
-                rows.append(
-                    {
-                        "arch": arch,
-                        "variant": variant,
-                        "seed": seed,
-                        "first_epoch_90": first,
-                        "reached": reached,
-                        "final_test_acc": float(h["test_acc"].iloc[-1]),
-                    }
-                )
-                hist.append(h.assign(arch=arch, variant=variant, seed=seed))
-    return {"runs": pd.DataFrame(rows), "history": pd.concat(hist, ignore_index=True)}
+    """The serial definition (the runner computes the same cells, each cached)."""
+    return run_serially(GRID, config, ctx)
 
 
 EXPERIMENTS = [
@@ -106,5 +118,6 @@ EXPERIMENTS = [
         },
         run_micro_object,
         Tolerance("trained", rtol=0.0, atol=3.0),
+        GRID,
     ),
 ]

@@ -70,6 +70,15 @@ class Grid:
     aggregate: Callable[[Any, dict[str, dict[str, Any]]], dict[str, Any]]
 
 
+def run_serially(grid: Grid, config: Any, ctx: Any) -> dict[str, Any]:
+    """A grid's serial definition: every cell in order, in this process, without caching; what an
+    experiment's ``run`` is when it declares a grid (the runner computes the same cells, cached)."""
+    outputs: dict[str, dict[str, Any]] = {}
+    for cell in grid.cells(config):
+        outputs[cell.key] = grid.compute(config, cell, {a: outputs[a] for a in cell.after}, ctx)
+    return grid.aggregate(config, outputs)
+
+
 def single_cell(run: Callable[..., dict[str, Any]]) -> Grid:
     """The grid of an experiment that is one unit of work: one cell, ``run(config, ctx)``."""
     return Grid(
@@ -137,4 +146,15 @@ def data_root(config: Any) -> str:
     return getattr(config, "data_root", None) or os.environ.get("DEADPIXELS_DATA", "~/data")
 
 
-__all__ = ["SCALES", "Tolerance", "Cell", "Grid", "single_cell", "Experiment", "config_dict", "override", "data_root"]
+__all__ = [
+    "SCALES",
+    "Tolerance",
+    "Cell",
+    "Grid",
+    "single_cell",
+    "run_serially",
+    "Experiment",
+    "config_dict",
+    "override",
+    "data_root",
+]
