@@ -31,6 +31,7 @@ def no_run(monkeypatch):
         (["run", "kp_finetune", "--scale", "smoke", "--seeds", "-1"], "seeds must be whole numbers from 0"),
         (["run", "kp_finetune", "--scale", "smoke", "--seeds", str(2**40)], "seeds must be whole numbers from 0"),
         (["run", "trf", "kp_finetune", "--scale", "smoke", "--seeds", "3"], "has no field seeds"),
+        (["run", "trf", "--scale", "smoke", "--slurm-time", "5"], "apply only with --executor slurm"),
     ],
 )
 def test_bad_run_input_fails_before_any_work(results_tmp, capsys, no_run, argv, message):

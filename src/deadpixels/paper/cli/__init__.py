@@ -114,9 +114,7 @@ def _runner(args: argparse.Namespace) -> tuple[RunContext, object]:
     """The run context and the executor the options ask for, both checked before any work."""
     ctx = RunContext.create(args.device, progress=not args.quiet, threads=args.threads)
     args.device = str(ctx.device)
-    parameters = validate.slurm_parameters(args)
-    if args.executor == "local" and parameters:
-        raise ValueError("--slurm-* options apply only with --executor slurm")
+    parameters = validate.slurm_parameters(args)  # make_executor refuses them with --executor local
     logs = results_dir() / ".submitit" / time.strftime("%Y%m%d-%H%M%S")
     return ctx, make_executor(args.executor, args.jobs, logs, **parameters)
 

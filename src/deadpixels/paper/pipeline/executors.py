@@ -99,7 +99,10 @@ def make_executor(kind: str = "local", jobs: int = 1, folder: Path | None = None
         raise ValueError(f"--jobs must be a positive whole number; got {jobs!r}")
     if kind == "local":
         if parameters:
-            raise ValueError(f"{', '.join(parameters)} only apply to --executor slurm")
+            raise ValueError(
+                f"the submitit parameters {', '.join(parameters)} (the --slurm-* options) apply only with "
+                "--executor slurm, submitit-local or submitit-debug"
+            )
         return serial if jobs == 1 else process_pool(jobs)
     return submitit_executor(kind, folder or Path("submitit-logs"), parameters)
 

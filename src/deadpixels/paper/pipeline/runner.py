@@ -179,10 +179,10 @@ def run_grid(
             f"{len(failed)} of {len(cells)} cells of {experiment.name} failed ({len(done)} cached):\n{lines}\n"
             "rerun the same command to retry them; the cached cells are not computed again"
         )
-    outputs = {c.key: as_output(load_folder(folders[c.key])) for c in cells}
-    for c in cells:
-        walls.setdefault(c.key, load_folder(folders[c.key]).provenance.get("wall_time_s"))
-    return GridRun(outputs, computed, walls)
+    cached = {c.key: load_folder(folders[c.key]) for c in cells}  # each cell read once
+    for key, res in cached.items():
+        walls.setdefault(key, res.provenance.get("wall_time_s"))
+    return GridRun({key: as_output(res) for key, res in cached.items()}, computed, walls)
 
 
 def cached_cells(experiment: Experiment, config: Any, config_hash: str, root: Path) -> tuple[int, int]:
