@@ -139,7 +139,8 @@ def test_a_run_killed_mid_grid_resumes_with_the_missing_cells(results_tmp):
     assert len(done) >= 2, "the run ended before two cells were cached"
     res = R.run_and_save(get_experiment("kp_finetune"), "smoke", QUIET)
     computed = res.provenance["cells"]["computed_in_this_run"]
-    assert not set(done) & set(computed) and len(set(done) | set(computed)) == 5
+    n_cells = len(get_experiment("kp_finetune").as_grid.cells(get_experiment("kp_finetune").config("smoke")))
+    assert not set(done) & set(computed) and len(set(done) | set(computed)) == n_cells == 6
 
 
 def _finetune(executor):
@@ -160,7 +161,7 @@ def test_the_same_numbers_whichever_executor(results_tmp, tmp_path, kind, jobs):
     other = _finetune(make_executor(kind, jobs, tmp_path / "logs"))
     assert _files(other.folder) == one
     assert sorted(other.provenance["cells"]["computed_in_this_run"]) == [
-        "pilot", "seed=0,method=kp", "seed=0,method=vanilla"
+        "pilot/0", "pretrained", "seed=0,method=kp", "seed=0,method=vanilla"
     ]
 
 
@@ -173,13 +174,13 @@ def test_list_shows_a_partly_computed_grid(results_tmp, capsys):
     chash = R.config_hash(config)
     root = cell_root(R.results_dir(), exp.name, "smoke", chash)
     source = source_hash(exp.run.__module__)
-    for cell in exp.as_grid.cells(config)[:2]:  # the pilot and one fine-tuning cell
+    for cell in exp.as_grid.cells(config)[:2]:  # the pilot and the pretrained model's stage ERF
         deps = tuple((a, root / safe_key(a)) for a in cell.after)
         task = CellTask(exp, "smoke", config, cell, root / safe_key(cell.key), deps, QUIET, source, chash)
         assert compute_cell(task).ok
     assert cli.main(["list"]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("kp_finetune"))
-    assert "2 of 5 cells" in row
+    assert "2 of 6 cells" in row
 
 
 def _slurm_ready() -> bool:

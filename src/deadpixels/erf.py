@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .graph import available_targets, cut_at, input_channels, trace, truncate
 from .linearised import linearise
 from .receptive_field import propagate, target_node
+from .utils import full_float32
 
 #: Where on the target map F is taken: ``"center"`` (``(H // 2, W // 2)``, the paper's [3, 3] of a
 #: 7x7 map) or an explicit ``(row, col)``.
@@ -141,7 +142,7 @@ def effective_rf(
     device: str | torch.device | None = None,
     progress: bool = True,
     channels_last: bool = True,
-    fold_batchnorm: bool = True,
+    fold_batchnorm: bool | None = None,
     per_image: bool = False,
 ) -> np.ndarray:
     """ERF map R (H x W) of ``target`` by Algorithm 1 of the paper.
@@ -150,9 +151,10 @@ def effective_rf(
     logit of the image's label); G = dF/dI averaged over colour channels; R = mean over images of
     ReLU(G). Images of one eval-mode batch are independent, so one backward pass of the summed
     objective gives every image's own gradient, and the ReLU still acts per image. Parameters get
-    no gradients. With ``fold_batchnorm`` a traceable model is cut after the target and its
-    BatchNorms are folded into the convolutions (the same function up to rounding); other models
-    run as they are, with a hook that stops the forward pass at the target.
+    no gradients. A traceable model is cut after the target (in float64 its BatchNorms are also
+    folded into the convolutions: the same function up to rounding); other models run as they
+    are, with a hook that stops the forward pass at the target. Convolutions run in full float32
+    on a GPU (TF32 off, see :func:`deadpixels.utils.full_float32`).
 
     Args:
         model: the CNN (left unchanged).
@@ -164,7 +166,11 @@ def effective_rf(
         device: where to compute (default: the model's device).
         progress: show a tqdm bar.
         channels_last: run convolutions in channels-last memory format.
-        fold_batchnorm: use the traced, truncated, BN-folded copy where possible.
+        fold_batchnorm: use the traced, truncated copy with BatchNorm folded into the convolutions
+            where possible (False: the model as it is, with a hook). None (default): truncate where
+            possible and fold only in float64, where folding is exact to 1e-15; in float32 it tripled
+            the largest deviation from the float64 map on a trained EfficientNet-Lite0 (1.8% against
+            0.6% of the peak, 64 images at 160 px: a few pixels where rounding flips a ReLU6 clamp).
         per_image: return every image's own map ReLU(G) instead of their mean (for bootstraps).
 
     Returns:
@@ -178,7 +184,8 @@ def effective_rf(
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     _position(torch.Size((1, 1, 1 << 30, 1 << 30)), position, target)  # a malformed position fails before any work
     module = _resolve_target(model, target)
-    fast = truncate(model, target) if fold_batchnorm else None
+    fold = dtype == torch.float64 if fold_batchnorm is None else fold_batchnorm
+    fast = truncate(model, target, fold=fold) if fold_batchnorm is not False else None
     # the caller's model is never touched: the fast path works on a truncated copy, the other on a copy
     runner = fast if fast is not None else copy.deepcopy(model)
     if fast is None and module is not None:
@@ -191,25 +198,27 @@ def effective_rf(
     total: torch.Tensor | None = None
     count = 0
     maps: list[torch.Tensor] = []
-    for x, y in tqdm(_batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False):
-        _check_images(x, y, model)
-        x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
-        try:
-            if fast is None:
-                objective = _objective(runner, module, x, y, position, target)
-            elif module is None:
-                objective = label_logit(fast(x), y)
-            else:
-                objective = channel_mean_at(fast(x), position, target)
-        except RuntimeError as exc:
-            raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
-        (grad,) = torch.autograd.grad(objective.sum(), x)
-        per = F.relu(grad.mean(dim=1))
-        if per_image:
-            maps.append(per.float().cpu())
-        g = per.sum(dim=0, dtype=torch.float64)
-        total = g if total is None else total + g
-        count += x.shape[0]
+    batches = tqdm(_batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False)
+    with full_float32():  # TF32 would move a float32 map by percents of its peak on a GPU
+        for x, y in batches:
+            _check_images(x, y, model)
+            x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
+            try:
+                if fast is None:
+                    objective = _objective(runner, module, x, y, position, target)
+                elif module is None:
+                    objective = label_logit(fast(x), y)
+                else:
+                    objective = channel_mean_at(fast(x), position, target)
+            except RuntimeError as exc:
+                raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
+            (grad,) = torch.autograd.grad(objective.sum(), x)
+            per = F.relu(grad.mean(dim=1))
+            if per_image:
+                maps.append(per.float().cpu())
+            g = per.sum(dim=0, dtype=torch.float64)
+            total = g if total is None else total + g
+            count += x.shape[0]
     if total is None:
         raise ValueError("no images were given to effective_rf")
     if per_image:

@@ -187,6 +187,33 @@ def kernel_pad(
     return new
 
 
+def padded_entry_share(model: nn.Module, layers: list[OddStrideLayer]) -> dict[str, float]:
+    """How far training moved the zero-initialised entries of a kernel-padded model: for each padded
+    convolution of ``layers`` (the odd-stride layers of the model *before* padding, which give the
+    original kernel sizes), the norm of the added bottom row and right column divided by the norm
+    of the whole kernel. It is 0 right after :func:`kernel_pad` with ``init="zeros"``.
+
+    Raises:
+        ValueError: where a layer of ``layers`` is missing or was not padded.
+    """
+    out = {}
+    for layer in layers:
+        if layer.kind != "conv":
+            continue
+        try:
+            weight = model.get_submodule(layer.name).weight.detach()
+        except AttributeError:
+            raise ValueError(f"'{layer.name}' is not a convolution of this model") from None
+        (k0, k1), shape = layer.kernel, tuple(weight.shape[-2:])
+        if shape == (k0, k1) or shape[0] < k0 or shape[1] < k1:
+            raise ValueError(f"'{layer.name}' has a {shape[0]}x{shape[1]} kernel: it was not padded from {k0}x{k1}")
+        added = torch.ones(shape, dtype=torch.bool, device=weight.device)
+        added[:k0, :k1] = False
+        total = float(weight.norm())
+        out[layer.name] = float(weight[..., added].norm()) / total if total > 0 else 0.0
+    return out
+
+
 def window_coverage(length: int, kernel: int, stride: int, padding: int = 0) -> np.ndarray:
     """How many windows of a 1-D ``kernel``/``stride``/``padding`` layer cover each of ``length``
     input positions (the paper's Fig. 2). The 2-D count is the outer product of two 1-D counts."""
@@ -200,6 +227,7 @@ def window_coverage(length: int, kernel: int, stride: int, padding: int = 0) -> 
 
 
 __all__ = [
+    "padded_entry_share",
     "kernel_pad",
     "find_odd_stride_layers",
     "OddStrideLayer",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m deadpixels {list,run,verify,claims,check}``.
+"""Command line: ``python -m deadpixels {list,run,verify,claims,check,hash}``.
 
 Every expected failure (unknown experiment, missing dataset or weights, a stale cache, a bad model
 spec) ends with one clear message and a non-zero exit; set ``DEADPIXELS_DEBUG=1`` for tracebacks.
@@ -31,6 +31,7 @@ from ..pipeline.results import (
     run_and_save,
 )
 from . import validate
+from .parser import parser
 
 
 def _resolve(whats: list[str]) -> list[str]:
@@ -200,70 +201,30 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if report["excluded"] is None else 3  # printed, but the model could not be analysed
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="python -m deadpixels", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser(
-        "list",
-        help="experiments, their scales, and whether results are cached, how old, and whether the code changed since",
-    )
-    scale_help = (
-        "smoke: seconds (tests); cpu: minutes on 2 cores (default, cached in data/); paper: the paper's "
-        "protocol (GPU, ImageNet weights and the datasets)"
-    )
-    what_help = "experiment names, chapters (e.g. 04_kernel_padding or 04), or 'all'"
-    r = sub.add_parser("run", help="run experiments and cache their results with provenance")
-    r.add_argument("what", nargs="+", help=what_help)
-    r.add_argument("--scale", choices=SCALES, default="cpu", help=scale_help)
-    r.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
-    r.add_argument(
-        "--seeds",
-        type=int,
-        nargs="+",
-        help="override the seeds (saved beside the canonical result, in <scale>+<config hash>)",
-    )
-    r.add_argument("--quiet", action="store_true", help="no progress bars")
-    r.add_argument(
-        "--fresh", action="store_true", help="recompute every cell (by default, cached cells of this config are reused)"
-    )
-    validate.add_runner_options(r)
-    v = sub.add_parser("verify", help="rerun experiments and compare with the cache (non-zero exit on a mismatch)")
-    v.add_argument("what", nargs="+", help=what_help)
-    v.add_argument("--scale", choices=SCALES, default="cpu", help=scale_help)
-    v.add_argument("--device", default="cpu", help="torch device (default: cpu)")
-    v.add_argument("--full", action="store_true", help="print every compared item, not only mismatches")
-    v.add_argument("--quiet", action="store_true", help="no progress bars")
-    validate.add_runner_options(v)
-    c = sub.add_parser("claims", help="print the claims table and write data/results/claims.csv")
-    c.add_argument("--scale", choices=SCALES, default="cpu", help="which cached results the verdicts use")
-    k = sub.add_parser("check", help="dead-pixel check of any CNN: offending layers, imbalance before/after KP")
-    k.add_argument(
-        "model",
-        help="a torchvision model name (e.g. resnet50) or path/to/module.py:attr (an nn.Module "
-        "or a function returning one)",
-    )
-    k.add_argument(
-        "--size",
-        type=validate.positive_size,
-        default=None,
-        help="input side length (default 224; 299 for inception_v3)",
-    )
-    k.add_argument(
-        "--png",
-        default=None,
-        help="where to write the structural-ERF heatmap: a .png file or a folder (default: <model>_erf.png)",
-    )
-    k.add_argument("--json", action="store_true", help="print the report as JSON")
-    return p
+def _cmd_hash(args: argparse.Namespace) -> int:
+    """One experiment: its source hash alone (for scripts); several: name and hash per line."""
+    from ..experiments import get_experiment
+    from ..pipeline.provenance import source_hash
+
+    names = _resolve(args.what)
+    for name in names:
+        digest = source_hash(get_experiment(name).run.__module__)
+        print(digest if len(names) == 1 else f"{name} {digest}")
+    return 0
 
 
-COMMANDS = {"list": _cmd_list, "run": _cmd_run, "verify": _cmd_verify, "claims": _cmd_claims, "check": _cmd_check}
+COMMANDS = {
+    "list": _cmd_list,
+    "run": _cmd_run,
+    "verify": _cmd_verify,
+    "claims": _cmd_claims,
+    "check": _cmd_check,
+    "hash": _cmd_hash,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args = parser(__doc__ or "").parse_args(argv)
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

@@ -51,18 +51,21 @@ def measure(R: np.ndarray, n_images: int | None = None, fit: bool = True) -> dic
 def calibrate_batchnorm(
     model: torch.nn.Module, images: torch.Tensor, device: torch.device | str = "cpu", batch_size: int = 8
 ) -> None:
-    """Set BatchNorm running statistics from ``images`` (train-mode forward, no gradients), so a
-    randomly initialised network has realistic activation scales in eval mode."""
-    for m in model.modules():
-        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-            m.reset_running_stats()
-            m.momentum = None  # cumulative average
+    """Set BatchNorm running statistics from ``images`` (train-mode forward, no gradients): a
+    randomly initialised network gets realistic activation scales in eval mode, and a network
+    trained on noisy inputs gets the statistics of clean ones. Leaves the model in eval mode, with
+    each BatchNorm's momentum as it was."""
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
     model.train()
     for i in range(0, len(images), batch_size):
         model(images[i : i + batch_size].to(device))
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
     model.eval()
-
-
 
 
 __all__ = [

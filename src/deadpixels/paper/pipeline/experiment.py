@@ -9,9 +9,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The three scales of every experiment: ``smoke`` (seconds, tests), ``cpu`` (the cached default)
-#: and ``paper`` (the paper's protocol: GPU, ImageNet weights, the datasets).
-SCALES = ("smoke", "cpu", "paper")
+#: The scales: ``smoke`` (seconds, tests), ``cpu`` (the cached default, 2 CPU cores), ``gpu`` (the
+#: trained experiments long enough to test the paper's claims, minutes on one GPU; only where an
+#: experiment defines it) and ``paper`` (the paper's protocol: GPU cluster, the datasets).
+SCALES = ("smoke", "cpu", "gpu", "paper")
 
 
 @dataclass(frozen=True)

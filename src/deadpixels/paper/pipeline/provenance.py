@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
+import os
 import platform
 import subprocess
+import tarfile
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -36,28 +40,32 @@ VERSIONED = (
 )
 
 
-def _module_path(module: str) -> Path | None:
-    """The file of a ``deadpixels`` module (its ``__init__.py`` for a package), or None."""
+#: Where a run outside a git checkout (a copied working tree on a GPU machine) learns its commit.
+COMMIT_ENV = "DEADPIXELS_GIT_COMMIT"
+
+
+def _module_path(module: str, root: Path = PACKAGE_ROOT) -> Path | None:
+    """The file of a ``deadpixels`` module (its ``__init__.py`` for a package) under ``root``, or None."""
     parts = module.split(".")
     if parts[0] != "deadpixels":
         return None
-    base = PACKAGE_ROOT.joinpath(*parts[1:])
+    base = root.joinpath(*parts[1:])
     for path in (base.with_suffix(".py"), base / "__init__.py"):
         if path.is_file():
             return path
     return None
 
 
-def module_name(path: Path) -> str:
-    """The dotted name of a ``deadpixels`` source file."""
-    rel = path.relative_to(PACKAGE_ROOT).with_suffix("")
+def module_name(path: Path, root: Path = PACKAGE_ROOT) -> str:
+    """The dotted name of a ``deadpixels`` source file under ``root``."""
+    rel = path.relative_to(root).with_suffix("")
     parts = ["deadpixels", *rel.parts]
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def imported_modules(path: Path) -> set[str]:
+def imported_modules(path: Path, root: Path = PACKAGE_ROOT) -> set[str]:
     """The ``deadpixels`` modules that ``path`` imports (relative or absolute, also inside functions)."""
-    name = module_name(path)
+    name = module_name(path, root)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -71,28 +79,28 @@ def imported_modules(path: Path) -> set[str]:
                 target = node.module or ""
             if target.startswith("deadpixels"):
                 found.add(target)
-                found |= {f"{target}.{a.name}" for a in node.names if _module_path(f"{target}.{a.name}")}
+                found |= {f"{target}.{a.name}" for a in node.names if _module_path(f"{target}.{a.name}", root)}
     return found
 
 
-def source_files(module: str) -> list[Path]:
+def source_files(module: str, root: Path = PACKAGE_ROOT) -> list[Path]:
     """The source files that ``module`` runs: itself and every ``deadpixels`` module it imports,
     transitively, that :func:`computes` (the pipeline, claims, book and CLI never compute a number)."""
     seen: dict[str, Path] = {}
     todo = [module]
     while todo:
         name = todo.pop()
-        path = _module_path(name)
+        path = _module_path(name, root)
         if name in seen or path is None:
             continue
         seen[name] = path
-        todo += sorted(imported_modules(path))
-    return sorted(p for p in seen.values() if computes(p))
+        todo += sorted(imported_modules(path, root))
+    return sorted(p for p in seen.values() if computes(p, root))
 
 
-def computes(path: Path) -> bool:
+def computes(path: Path, root: Path = PACKAGE_ROOT) -> bool:
     """Whether ``path`` is in one of the :data:`COMPUTING_FOLDERS` (``__main__.py`` only starts the CLI)."""
-    rel = path.relative_to(PACKAGE_ROOT)
+    rel = path.relative_to(root)
     folder = rel.parent.as_posix()
     folder = "" if folder == "." else folder
     if rel.name == "__main__.py":
@@ -100,13 +108,36 @@ def computes(path: Path) -> bool:
     return any(folder == f or (f and folder.startswith(f + "/")) for f in COMPUTING_FOLDERS)
 
 
-def source_hash(module: str) -> str:
+def source_hash(module: str, root: Path = PACKAGE_ROOT) -> str:
     """A short sha256 over the paths and contents of :func:`source_files` of ``module``: it changes
     exactly when code that the experiment runs changes."""
     h = hashlib.sha256()
-    for path in source_files(module):
-        h.update(path.relative_to(PACKAGE_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in source_files(module, root):
+        h.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
+
+
+def source_hash_at(commit: str, module: str) -> str | None:
+    """:func:`source_hash` of ``module`` as it was at ``commit`` of this repository (None where git
+    or the commit is unavailable): checks that a result computed outside a git checkout ran the
+    code of the commit it names."""
+    package = PACKAGE_ROOT.relative_to(REPO_ROOT).as_posix()
+    try:
+        out = subprocess.run(
+            ["git", "archive", "--format=tar", commit, package],
+            check=False,
+            cwd=REPO_ROOT,
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        with tarfile.open(fileobj=io.BytesIO(out.stdout)) as tar:
+            tar.extractall(tmp, filter="data")
+        return source_hash(module, Path(tmp) / package)
 
 
 def _git(*args: str) -> str | None:
@@ -118,10 +149,14 @@ def _git(*args: str) -> str | None:
 
 
 def git_state() -> dict[str, Any]:
-    """``commit`` (HEAD, or None outside a git checkout) and ``dirty``: whether the code, the
-    requirements or the project file differ from that commit (None when unknown)."""
+    """``commit`` (HEAD) and ``dirty``: whether the code, the requirements or the project file
+    differ from that commit (None when unknown). Outside a git checkout the commit comes from the
+    :data:`COMMIT_ENV` variable where it is set (``commit_from`` says so; :func:`source_hash_at`
+    then checks it), else it is None."""
     commit = _git("rev-parse", "HEAD")
     status = _git("status", "--porcelain", "--", "src", "requirements.txt", "pyproject.toml")
+    if commit is None and os.environ.get(COMMIT_ENV):
+        return {"git_commit": os.environ[COMMIT_ENV], "dirty": None, "commit_from": COMMIT_ENV}
     return {"git_commit": commit, "dirty": None if status is None else bool(status)}
 
 
@@ -168,6 +203,8 @@ __all__ = [
     "module_name",
     "imported_modules",
     "source_hash",
+    "source_hash_at",
+    "COMMIT_ENV",
     "git_state",
     "versions",
     "environment",

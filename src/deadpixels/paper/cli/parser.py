@@ -1,0 +1,74 @@
+"""The command line's grammar: every subcommand and option, with its help text."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..pipeline.experiment import SCALES
+from . import validate
+
+
+def parser(description: str = "") -> argparse.ArgumentParser:
+    """The argument parser of ``python -m deadpixels`` (``description``: the help's preamble)."""
+    p = argparse.ArgumentParser(
+        prog="python -m deadpixels", description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "list",
+        help="experiments, their scales, and whether results are cached, how old, and whether the code changed since",
+    )
+    scale_help = (
+        "smoke: seconds (tests); cpu: minutes on 2 cores (default, cached in data/); gpu: kp_finetune long "
+        "enough to test the paper's claims (planned: 8 min on one H100 with --device cuda --jobs 6); paper: the "
+        "paper's protocol (GPU cluster, ImageNet weights and the datasets)"
+    )
+    what_help = "experiment names, chapters (e.g. 04_kernel_padding or 04), or 'all'"
+    r = sub.add_parser("run", help="run experiments and cache their results with provenance")
+    r.add_argument("what", nargs="+", help=what_help)
+    r.add_argument("--scale", choices=SCALES, default="cpu", help=scale_help)
+    r.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda (default: cpu)")
+    r.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        help="override the seeds (saved beside the canonical result, in <scale>+<config hash>)",
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress bars")
+    r.add_argument(
+        "--fresh", action="store_true", help="recompute every cell (by default, cached cells of this config are reused)"
+    )
+    validate.add_runner_options(r)
+    v = sub.add_parser("verify", help="rerun experiments and compare with the cache (non-zero exit on a mismatch)")
+    v.add_argument("what", nargs="+", help=what_help)
+    v.add_argument("--scale", choices=SCALES, default="cpu", help=scale_help)
+    v.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    v.add_argument("--full", action="store_true", help="print every compared item, not only mismatches")
+    v.add_argument("--quiet", action="store_true", help="no progress bars")
+    validate.add_runner_options(v)
+    c = sub.add_parser("claims", help="print the claims table and write data/results/claims.csv")
+    c.add_argument("--scale", choices=SCALES, default="cpu", help="which cached results the verdicts use")
+    h = sub.add_parser("hash", help="the source hash of experiments' code (what provenance records), one per line")
+    h.add_argument("what", nargs="+", help=what_help)
+    k = sub.add_parser("check", help="dead-pixel check of any CNN: offending layers, imbalance before/after KP")
+    k.add_argument(
+        "model",
+        help="a torchvision model name (e.g. resnet50) or path/to/module.py:attr (an nn.Module "
+        "or a function returning one)",
+    )
+    k.add_argument(
+        "--size",
+        type=validate.positive_size,
+        default=None,
+        help="input side length (default 224; 299 for inception_v3)",
+    )
+    k.add_argument(
+        "--png",
+        default=None,
+        help="where to write the structural-ERF heatmap: a .png file or a folder (default: <model>_erf.png)",
+    )
+    k.add_argument("--json", action="store_true", help="print the report as JSON")
+    return p
+
+
+__all__ = ["parser"]
