@@ -1,7 +1,11 @@
 """The claims of the paper and their verdicts (engine in :mod:`.engine`; rules in :mod:`.structure`
 for chapters 1-3 and :mod:`.training` for chapters 4-5; the revision log in :mod:`.revisions`)."""
 
-from . import structure, training  # noqa: F401  (registers every claim)
+from . import (  # noqa: F401  (registers every claim)
+    gpu,  # noqa: F401, I001  (the gpu-scale rules, registered after the cpu-scale ones)
+    structure,
+    training,
+)
 from .agreement import compare_verdicts
 from .engine import (
     CLAIMS,

@@ -13,16 +13,12 @@ from ..experiments import get_experiment
 from ..pipeline.provenance import git_state
 from ..pipeline.results import MissingResult, Result, StaleConfig, load
 from .revisions import revised
+from .verdicts import INCONCLUSIVE, LARGER, NOT, NOT_RUN, NOT_TESTABLE, PARTIAL, REPRODUCED, SMALLER, VERDICTS
 
-REPRODUCED, PARTIAL, NOT = "reproduced", "partially reproduced", "not reproduced"
-#: The experiment could not have detected the paper's effect (its minimal detectable effect is stated).
-INCONCLUSIVE = "inconclusive"
-#: The evidence available at this scale cannot address the claim (a proxy may be shown as context).
-NOT_TESTABLE = "not testable at this scale"
-NOT_RUN = "not run at this scale"
-VERDICTS = (REPRODUCED, PARTIAL, NOT, INCONCLUSIVE, NOT_TESTABLE, NOT_RUN)
-#: How directly the evidence bears on the claim, strongest first.
-EVIDENCE = ("exact", "paper protocol", "trained proxy", "untrained proxy", "extension")
+#: How directly the evidence bears on the claim, strongest first: ``exact`` (an arithmetic identity,
+#: checked in float64), ``structural`` (a weight-free measurement of the architecture), the paper's
+#: protocol (its size is stated with the evidence), trained and untrained proxies, extensions.
+EVIDENCE = ("exact", "structural", "paper protocol", "trained proxy", "untrained proxy", "extension")
 Outcome = tuple[str, str]  # (ours, verdict)
 
 
@@ -54,6 +50,7 @@ class Claim:
     optional: tuple[str, ...]  # experiments used where cached, never required
     evaluate: Callable[[dict[str, Result]], Outcome]
     command: str = ""  # what computes the missing results, where they are missing
+    scale: str | None = None  # the scale of the results it reads (None: the table's scale)
 
     @property
     def experiments(self) -> tuple[str, ...]:
@@ -74,6 +71,7 @@ def claim(
     needs: tuple[Need, ...],
     optional: tuple[str, ...] = (),
     command: str = "",
+    scale: str | None = None,
 ) -> Callable:
     """Register the decorated function as the evaluation of a claim."""
     if evidence not in EVIDENCE:
@@ -81,7 +79,7 @@ def claim(
 
     def wrap(fn: Callable[[dict[str, Result]], Outcome]) -> Callable:
         CLAIMS.append(
-            Claim(claim_id, chapter, paper_ref, statement, paper, evidence, rule, needs, optional, fn, command)
+            Claim(claim_id, chapter, paper_ref, statement, paper, evidence, rule, needs, optional, fn, command, scale)
         )
         return fn
 
@@ -131,13 +129,19 @@ def evaluate(c: Claim, results: dict[str, Result]) -> Outcome:
 def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -> pd.DataFrame:
     """Every claim with the paper's value, ours and the verdict from the cached results at ``scale``
     (or from ``results``, by experiment name, where given)."""
-    names = {n for c in CLAIMS for n in (*c.experiments, *c.optional)}
-    cache = (
-        results if results is not None else {n: r for n in sorted(names) if (r := load_current(n, scale)) is not None}
-    )
+    caches: dict[str, dict[str, Result]] = {}
+
+    def cache_at(s: str) -> dict[str, Result]:
+        if results is not None:
+            return results
+        if s not in caches:
+            names = {n for c in CLAIMS if (c.scale or scale) == s for n in (*c.experiments, *c.optional)}
+            caches[s] = {n: r for n in sorted(names) if (r := load_current(n, s)) is not None}
+        return caches[s]
+
     rows = []
     for c in CLAIMS:
-        ours, verdict = evaluate(c, cache)
+        ours, verdict = evaluate(c, cache_at(c.scale or scale))
         rows.append(
             {
                 "claim_id": c.claim_id,
@@ -147,7 +151,7 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
                 "evidence": c.evidence,
                 "paper": c.paper,
                 "ours": ours,
-                "scale": scale,
+                "scale": c.scale or scale,
                 "verdict": verdict,
                 "rule": c.rule,
                 "revised": revised(c.claim_id),
@@ -166,9 +170,10 @@ def claims_provenance(scale: str) -> dict:
     """What ``claims.csv`` was computed from: the scale, the code, and the config hash, source hash
     and date of every cached result the verdicts read."""
     used = {}
-    for name in sorted({n for c in CLAIMS for n in (*c.experiments, *c.optional)}):
-        res = load_current(name, scale)
-        used[name] = (
+    pairs = {(n, c.scale or scale) for c in CLAIMS for n in (*c.experiments, *c.optional)}
+    for name, at in sorted(pairs):
+        res = load_current(name, at)
+        used[name if at == scale else f"{name}@{at}"] = (
             None
             if res is None
             else {k: res.provenance.get(k) for k in ("config_hash", "source_hash", "git_commit", "dirty", "date")}
@@ -197,6 +202,8 @@ __all__ = [
     "VERDICTS",
     "REPRODUCED",
     "PARTIAL",
+    "SMALLER",
+    "LARGER",
     "NOT",
     "NOT_RUN",
 ]

@@ -65,22 +65,23 @@ class Effect:
         )
 
 
-def paired_effect(diffs: Any) -> Effect:
-    """t-based mean and 95% CI of paired differences (one per seed), with the paired t-test's p."""
+def paired_effect(diffs: Any, level: float = 0.95) -> Effect:
+    """t-based mean and CI (95% unless ``level`` says otherwise, e.g. Bonferroni-corrected) of
+    paired differences (one per seed), with the paired t-test's p."""
     d = np.asarray(diffs, dtype=float)
     n = len(d)
     if n < 2:
         return Effect(float(d.mean()) if n else np.nan, np.nan, np.nan, np.nan, n, np.nan)
     se = d.std(ddof=1) / np.sqrt(n)
-    t = stats.t.ppf(0.975, n - 1)
+    t = stats.t.ppf(1 - (1 - level) / 2, n - 1)
     p = float(stats.ttest_1samp(d, 0.0).pvalue) if se > 0 else (0.0 if d.mean() != 0 else 1.0)
     mde = (t + stats.t.ppf(0.8, n - 1)) * se
     return Effect(float(d.mean()), float(d.mean() - t * se), float(d.mean() + t * se), p, n, float(mde))
 
 
-def log_ratio_effect(after: Any, before: Any) -> Effect:
+def log_ratio_effect(after: Any, before: Any, level: float = 0.95) -> Effect:
     """Paired effect of log(after / before), per seed: a CI below 0 means 'after' is smaller."""
-    return paired_effect(np.log(np.asarray(after, dtype=float)) - np.log(np.asarray(before, dtype=float)))
+    return paired_effect(np.log(np.asarray(after, dtype=float)) - np.log(np.asarray(before, dtype=float)), level)
 
 
 def spearman_ci(x: Any, y: Any, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float, float]:
