@@ -9,9 +9,11 @@
 # from gpu-wheels/ (see the README). Writes OUT_DIR/gpu-results.tgz (the result, its cell cache
 # and the ERF precision check) and the logs.
 #
-# GPU_SCALE, GPU_DEVICE and GPU_JOBS (gpu, cuda, 4) let the same script be tried at smoke scale on a
-# CPU first; GPU_RUN_LIMIT (480 s) bounds the experiment.
+# GPU_SCALE, GPU_DEVICE and GPU_JOBS (gpu, cuda, 6) let the same script be tried at smoke scale on a
+# CPU first; the experiment stops GPU_DEADLINE seconds (585) after the script started, so that the
+# cells computed by then are packed and come back (a rerun computes only the missing ones).
 set -euo pipefail
+t0=$(date +%s)
 commit=$1 expected=$2 out=$3
 scale=${GPU_SCALE:-gpu} device=${GPU_DEVICE:-cuda} jobs=${GPU_JOBS:-6}
 mkdir -p "$out"
@@ -40,7 +42,9 @@ timeout 120 python3 scripts/erf_precision.py --device "$device" --out "data/chec
 echo "== kp_finetune at $scale scale"
 start=$(date +%s)
 rc=0
-timeout "${GPU_RUN_LIMIT:-480}" python3 -m deadpixels run kp_finetune --scale "$scale" --device "$device" --jobs "$jobs" \
+limit=$(( ${GPU_DEADLINE:-585} - (start - t0) ))
+echo "time left for the experiment: $limit s"
+timeout "$limit" python3 -m deadpixels run kp_finetune --scale "$scale" --device "$device" --jobs "$jobs" \
   --quiet || rc=$?
 echo "kp_finetune: exit $rc after $(( $(date +%s) - start )) s"
 
