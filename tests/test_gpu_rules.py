@@ -9,7 +9,7 @@ import pytest
 
 from deadpixels.paper.claims import CLAIMS, NOT, NOT_TESTABLE, PARTIAL, REPRODUCED, claims_table
 from deadpixels.paper.claims import verdicts as V
-from deadpixels.paper.claims.gpu import size
+from deadpixels.paper.claims.contrasts import size
 from deadpixels.paper.experiments.finetune import GPU
 from deadpixels.paper.pipeline.experiment import config_dict
 from deadpixels.paper.pipeline.store import Result
@@ -86,7 +86,8 @@ def test_a_tight_null_is_not_reproduced():
 
 def test_the_gpu_scale_states_its_size():
     assert size(fake()["kp_finetune"]) == (
-        "1,024 SGD steps (16 epochs of 4,096 images, batch 64), 160 px, 8 paired seeds, 1,024 test images"
+        "Lite0 fine-tuned 1,024 SGD steps (16 epochs of 4,096 images, batch 64), 160 px, 8 paired seeds, "
+        "1,024 test images"
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..experiments import get_experiment
+from ..pipeline.collect import is_partial, partial_note
 from ..pipeline.provenance import git_state
 from ..pipeline.results import MissingResult, Result, StaleConfig, load
 from .revisions import revised
@@ -51,6 +52,7 @@ class Claim:
     evaluate: Callable[[dict[str, Result]], Outcome]
     command: str = ""  # what computes the missing results, where they are missing
     scale: str | None = None  # the scale of the results it reads (None: the table's scale)
+    protocol: Callable[[dict[str, Result]], str] | None = None  # the evidence's protocol and size
 
     @property
     def experiments(self) -> tuple[str, ...]:
@@ -72,6 +74,7 @@ def claim(
     optional: tuple[str, ...] = (),
     command: str = "",
     scale: str | None = None,
+    protocol: Callable[[dict[str, Result]], str] | None = None,
 ) -> Callable:
     """Register the decorated function as the evaluation of a claim."""
     if evidence not in EVIDENCE:
@@ -79,7 +82,21 @@ def claim(
 
     def wrap(fn: Callable[[dict[str, Result]], Outcome]) -> Callable:
         CLAIMS.append(
-            Claim(claim_id, chapter, paper_ref, statement, paper, evidence, rule, needs, optional, fn, command, scale)
+            Claim(
+                claim_id,
+                chapter,
+                paper_ref,
+                statement,
+                paper,
+                evidence,
+                rule,
+                needs,
+                optional,
+                fn,
+                command,
+                scale,
+                protocol,
+            )
         )
         return fn
 
@@ -119,6 +136,8 @@ def evaluate(c: Claim, results: dict[str, Result]) -> Outcome:
     if why is not None:
         return why + (f"; run: {c.command}" if c.command else ""), NOT_RUN
     ours, verdict = c.evaluate(results)
+    notes = [partial_note(results[n]) for n in c.experiments if is_partial(results[n])]
+    ours = "; ".join([ours, *notes])
     if verdict not in VERDICTS:
         raise ValueError(f"claim {c.claim_id} returned the unknown verdict {verdict!r}")
     if verdict == REPRODUCED and c.evidence == "untrained proxy":
@@ -141,7 +160,8 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
 
     rows = []
     for c in CLAIMS:
-        ours, verdict = evaluate(c, cache_at(c.scale or scale))
+        cache = cache_at(c.scale or scale)
+        ours, verdict = evaluate(c, cache)
         rows.append(
             {
                 "claim_id": c.claim_id,
@@ -149,6 +169,7 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
                 "paper_ref": c.paper_ref,
                 "statement": c.statement,
                 "evidence": c.evidence,
+                "protocol": c.protocol(cache) if c.protocol is not None and missing(c, cache) is None else "",
                 "paper": c.paper,
                 "ours": ours,
                 "scale": c.scale or scale,

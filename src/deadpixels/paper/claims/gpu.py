@@ -17,8 +17,9 @@ import pandas as pd
 
 from ..lab.reference import FIG5_R2, TABLE1, TABLE2, TABLE3, TABLE4, TABLE5
 from ..pipeline.results import Result
+from .contrasts import GATE_POINTS, LABEL, contrast, gate, ratio, size
 from .engine import Need, claim
-from .stats import Effect, log_ratio_effect, paired_effect, theorem1_fits
+from .stats import paired_effect, theorem1_fits
 from .verdicts import (
     MARGIN,
     NOT_TESTABLE,
@@ -32,9 +33,6 @@ from .verdicts import (
 
 GPU = "gpu"
 COMMAND = "python -m deadpixels run kp_finetune --scale gpu --device cuda --jobs 6  (about 8 min on one H100)"
-#: A comparator (KP, noise training, BlurPool) is valid when its mean clean test accuracy is at
-#: most this many points below vanilla's: a weak classifier has small gradients, hence a small raw L1.
-GATE_POINTS = 3.0
 #: KP's accuracy cost that is still "about 1%" (the paper: 0.83-1.22 points).
 MAX_COST = 3.0
 #: "About the same" for paper Table 2: the stage-final sigma within x1.25 of the pretrained one
@@ -55,7 +53,6 @@ PLANNED_MDE = {
     "translation, KP/vanilla": "x0.95",
 }
 NEED = (Need("kp_finetune", "runs", "method", ("vanilla", "kp", "noise", "blurpool")),)
-LABEL = {"vanilla": "vanilla", "kp": "KP", "noise": "noise training", "blurpool": "BlurPool"}
 
 
 def _largest_ratio(after: str, before: str) -> float:
@@ -81,38 +78,8 @@ R_REGION = Region.above(MARGIN * float(np.sqrt(FIG5_R2)))
 TRANSLATION_REGION = Region.below(float(np.log(TRANSLATION_RATIO)))
 
 
-def gate(runs: pd.DataFrame, methods: tuple[str, ...]) -> str | None:
-    """Why a contrast is not testable (a method of ``methods`` below vanilla by more than
-    :data:`GATE_POINTS` of mean test accuracy), or None when every gate passes."""
-    acc = runs.groupby("method")["test_acc"].mean() * 100
-    failed = [m for m in methods if acc["vanilla"] - acc[m] > GATE_POINTS]
-    if not failed:
-        return None
-    return "; ".join(
-        f"{LABEL[m]} reaches {acc[m]:.1f}% against vanilla's {acc['vanilla']:.1f}% (gate: within {GATE_POINTS:g} "
-        "points)"
-        for m in failed
-    )
-
-
-def contrast(runs: pd.DataFrame, metric: str, a: str, b: str, log: bool = True, level: float = 0.95) -> Effect:
-    """Paired effect over seeds of ``metric``, method ``a`` against ``b`` (log ratio or difference)."""
-    w = runs.pivot_table(index="seed", columns="method", values=metric).dropna(subset=[a, b])
-    return log_ratio_effect(w[a], w[b], level) if log else paired_effect(w[a] - w[b], level)
-
-
-def ratio(e: Effect) -> str:
-    return f"x{np.exp(e.mean):.2f} [{np.exp(e.lo):.2f}, {np.exp(e.hi):.2f}]"
-
-
-def size(r: Result) -> str:
-    """The evidence's protocol and size, from the result's own config."""
-    c = r.provenance["config"]
-    steps = c["epochs"] * -(-c["n_train"] // c["batch_size"])
-    return (
-        f"{steps:,} SGD steps ({c['epochs']} epochs of {c['n_train']:,} images, batch {c['batch_size']}), "
-        f"{c['size']} px, {len(c['seeds'])} paired seeds, {c['n_test']:,} test images"
-    )
+def _protocol(r: dict[str, Result]) -> str:
+    return size(r["kp_finetune"])
 
 
 def _runs(r: dict[str, Result]) -> pd.DataFrame:
@@ -121,7 +88,17 @@ def _runs(r: dict[str, Result]) -> pd.DataFrame:
 
 def _gpu_claim(claim_id: str, chapter: str, paper_ref: str, statement: str, paper: str, rule: str):  # noqa: ANN202
     return claim(
-        claim_id, chapter, paper_ref, statement, paper, "paper protocol", rule, NEED, command=COMMAND, scale=GPU
+        claim_id,
+        chapter,
+        paper_ref,
+        statement,
+        paper,
+        "paper protocol",
+        rule,
+        NEED,
+        command=COMMAND,
+        scale=GPU,
+        protocol=_protocol,
     )
 
 
@@ -296,4 +273,4 @@ def _translation(r: dict[str, Result]) -> tuple[str, str]:
     return ratio(e) + (f"; {why}" if why else ""), NOT_TESTABLE if why else judge(e.lo, e.hi, TRANSLATION_REGION)
 
 
-__all__ = ["GATE_POINTS", "MAX_COST", "PLANNED_MDE", "gate", "contrast", "size", "COMMAND"]
+__all__ = ["MAX_COST", "PLANNED_MDE", "COMMAND"]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m deadpixels {list,run,verify,claims,check,hash}``.
+"""Command line: ``python -m deadpixels {list,run,verify,claims,check,hash,collect}``.
 
 Every expected failure (unknown experiment, missing dataset or weights, a stale cache, a bad model
 spec) ends with one clear message and a non-zero exit; set ``DEADPIXELS_DEBUG=1`` for tracebacks.
@@ -201,6 +201,22 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0 if report["excluded"] is None else 3  # printed, but the model could not be analysed
 
 
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..experiments import get_experiment
+    from ..pipeline.collect import collect, partial_note
+
+    cells = Path(args.cells)
+    if not cells.is_dir():
+        raise ValueError(f"--cells {args.cells!r} is not a folder")
+    res = collect(get_experiment(args.experiment), args.scale, cells, args.commit, args.partial, args.wall_time)
+    print(f"collected {res.provenance['cells']['present']} cells -> {res.folder}")
+    if partial_note(res):
+        print(partial_note(res, cells=True))
+    return 0
+
+
 def _cmd_hash(args: argparse.Namespace) -> int:
     """One experiment: its source hash alone (for scripts); several: name and hash per line."""
     from ..experiments import get_experiment
@@ -220,6 +236,7 @@ COMMANDS = {
     "claims": _cmd_claims,
     "check": _cmd_check,
     "hash": _cmd_hash,
+    "collect": _cmd_collect,
 }
 
 

@@ -48,6 +48,17 @@ def parser(description: str = "") -> argparse.ArgumentParser:
     validate.add_runner_options(v)
     c = sub.add_parser("claims", help="print the claims table and write data/results/claims.csv")
     c.add_argument("--scale", choices=SCALES, default="cpu", help="which cached results the verdicts use")
+    g = sub.add_parser(
+        "collect",
+        help="turn a cell cache computed elsewhere (a GPU machine's .cells/<scale>-<hash> folder) into the cached "
+        "result, after checking every cell's config and that its source hash is COMMIT's",
+    )
+    g.add_argument("experiment")
+    g.add_argument("--scale", choices=SCALES, required=True)
+    g.add_argument("--cells", required=True, help="the folder holding one sub-folder per cell")
+    g.add_argument("--commit", required=True, help="the commit the cells' code came from")
+    g.add_argument("--partial", action="store_true", help="accept missing cells (the result then says so)")
+    g.add_argument("--wall-time", type=float, default=None, help="seconds the runs took there (from their logs)")
     h = sub.add_parser("hash", help="the source hash of experiments' code (what provenance records), one per line")
     h.add_argument("what", nargs="+", help=what_help)
     k = sub.add_parser("check", help="dead-pixel check of any CNN: offending layers, imbalance before/after KP")

@@ -150,13 +150,14 @@ def _git(*args: str) -> str | None:
 
 def git_state() -> dict[str, Any]:
     """``commit`` (HEAD) and ``dirty``: whether the code, the requirements or the project file
-    differ from that commit (None when unknown). Outside a git checkout the commit comes from the
-    :data:`COMMIT_ENV` variable where it is set (``commit_from`` says so; :func:`source_hash_at`
-    then checks it), else it is None."""
+    differ from that commit (None when unknown). Where the :data:`COMMIT_ENV` variable is set (a
+    working tree copied from a commit, with no git or, as happened on a lent GPU machine, a stale
+    .git of another commit), it names the commit instead, ``dirty`` is unknown and ``commit_from``
+    says so; :func:`source_hash_at` then checks the claim against the recorded source hash."""
+    if os.environ.get(COMMIT_ENV):
+        return {"git_commit": os.environ[COMMIT_ENV], "dirty": None, "commit_from": COMMIT_ENV}
     commit = _git("rev-parse", "HEAD")
     status = _git("status", "--porcelain", "--", "src", "requirements.txt", "pyproject.toml")
-    if commit is None and os.environ.get(COMMIT_ENV):
-        return {"git_commit": os.environ[COMMIT_ENV], "dirty": None, "commit_from": COMMIT_ENV}
     return {"git_commit": commit, "dirty": None if status is None else bool(status)}
 
 

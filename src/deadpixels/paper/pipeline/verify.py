@@ -97,6 +97,12 @@ def verify(
     claims it feeds."""
     ctx = ctx or RunContext()
     cached = load(experiment, scale)
+    if cached.provenance.get("complete") is False:
+        missing = len(cached.provenance["cells"]["missing"])
+        raise ValueError(
+            f"{experiment.name} at {scale} scale is a partial result ({missing} cells missing): complete it with "
+            f"`python -m deadpixels run {experiment.name} --scale {scale}`, then verify"
+        )
     config = experiment.config(scale)
     chash = config_hash(config)
     with tempfile.TemporaryDirectory() as tmp:

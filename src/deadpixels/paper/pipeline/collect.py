@@ -1,0 +1,106 @@
+"""A result assembled from cells computed elsewhere: a lent GPU machine sends back its cell cache,
+and this turns it into the experiment's result here, after checking that every cell ran this
+config and the code of the commit it claims.
+
+A run stopped before every cell was computed can be collected with ``partial=True``: the result
+then says so in its provenance (``complete: false``, the missing cells by name), the claims that
+read it say so beside their numbers, and ``verify`` refuses it (rerun to complete it instead).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from .experiment import Experiment, config_dict
+from .provenance import source_hash_at
+from .results import config_hash, result_folder
+from .runner import as_output, safe_key
+from .store import CacheError, Result, load_folder, save
+
+
+def collect(
+    experiment: Experiment,
+    scale: str,
+    cells: Path,
+    commit: str,
+    partial: bool = False,
+    wall_time_s: float | None = None,
+) -> Result:
+    """Aggregate the cells under ``cells`` into ``experiment``'s canonical result at ``scale``
+    (``wall_time_s``: how long the runs took there, as their logs say).
+
+    Raises:
+        ValueError: where ``commit``'s source hash is unknown or differs from a cell's, a cell has
+            another config, or cells are missing without ``partial`` (or ones the aggregate needs).
+    """
+    config = experiment.config(scale)
+    chash, module = config_hash(config), experiment.run.__module__
+    expected = source_hash_at(commit, module)
+    if expected is None:
+        raise ValueError(f"commit {commit!r} is not in this repository (or git is unavailable)")
+    outputs: dict[str, dict[str, Any]] = {}
+    found: list[dict[str, Any]] = []
+    missing = []
+    for cell in experiment.as_grid.cells(config):
+        folder = cells / safe_key(cell.key)
+        if not (folder / "provenance.json").exists():
+            missing.append(cell.key)
+            continue
+        try:
+            res = load_folder(folder)
+        except CacheError as exc:
+            raise ValueError(f"cell {cell.key}: {exc}") from None
+        p = res.provenance
+        if p.get("config_hash") != chash:
+            raise ValueError(f"cell {cell.key} ran another config ({p.get('config_hash')}, not {chash})")
+        if p.get("source_hash") != expected:
+            raise ValueError(f"cell {cell.key} ran other code ({p.get('source_hash')}; {commit[:10]} has {expected})")
+        outputs[cell.key], found = as_output(res), [*found, p]
+    if missing and not partial:
+        raise ValueError(f"{len(missing)} cells are missing ({', '.join(missing[:4])}, ...): collect with partial")
+    try:
+        out = experiment.as_grid.aggregate(config, outputs)
+    except KeyError as exc:
+        raise ValueError(f"the result cannot be assembled without cell {exc}") from None
+    res = Result.from_output(experiment.name, scale, out)
+    res.provenance = {
+        "experiment": experiment.name,
+        "chapter": experiment.chapter,
+        "scale": scale,
+        "config": config_dict(config),
+        "config_hash": chash,
+        "canonical": True,
+        "seed": getattr(config, "seed", None),
+        "data": getattr(config, "data", None),
+        "source_module": module,
+        "source_hash": expected,
+        "git_commit": commit,
+        "dirty": False,
+        "commit_from": "collected: every cell's source hash equals this commit's (source_hash_at)",
+        "cells_recorded_git": sorted({f"{p.get('git_commit')} (dirty: {p.get('dirty')})" for p in found}),
+        "environment": found[0]["environment"],
+        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "wall_time_s": wall_time_s,
+        "cell_wall_time_s": round(sum(p.get("wall_time_s", 0.0) for p in found), 1),
+        "complete": not missing,
+        "cells": {"n": len(outputs) + len(missing), "present": len(outputs), "missing": missing},
+    }
+    return load_folder(save(res, result_folder(experiment.name, scale)))
+
+
+def is_partial(result: Result) -> bool:
+    """Whether ``result`` was collected from an incomplete grid."""
+    return result.provenance.get("complete") is False
+
+
+def partial_note(result: Result, cells: bool = False) -> str:
+    """How incomplete a partial result is, in words ("" for a complete one); ``cells`` names the missing ones."""
+    if not is_partial(result):
+        return ""
+    c = result.provenance["cells"]
+    return f"partial run: {c['present']} of {c['n']} cells" + (f" (missing {', '.join(c['missing'])})" if cells else "")
+
+
+__all__ = ["collect", "is_partial", "partial_note"]
