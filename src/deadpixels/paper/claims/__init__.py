@@ -1,21 +1,21 @@
-"""The claims of the paper and their verdicts (engine in :mod:`.engine`; rules in :mod:`.structure`
-for chapters 1-3 and :mod:`.training` for chapters 4-5; the revision log in :mod:`.revisions`)."""
+"""The claims of the paper and their verdicts (engine in :mod:`.engine`, verdicts defined in
+:mod:`.verdicts`; rules in :mod:`.structure` for chapters 1-3, :mod:`.finetuned` for the fine-tuned
+Lite0 of chapters 4-5 and :mod:`.training` for the from-scratch proxies; the revision log in
+:mod:`.revisions`). Rows are ordered by chapter, then by registration."""
 
-from . import (  # noqa: F401  (registers every claim)
-    gpu,  # noqa: F401, I001  (the gpu-scale rules, registered after the cpu-scale ones)
-    structure,
-    training,
-)
+from . import finetuned, structure, training  # noqa: F401  (registers every claim)
 from .agreement import compare_verdicts
 from .engine import (
     CLAIMS,
     EVIDENCE,
     INCONCLUSIVE,
+    LARGER,
     NOT,
     NOT_RUN,
     NOT_TESTABLE,
     PARTIAL,
     REPRODUCED,
+    SMALLER,
     VERDICTS,
     Claim,
     Need,
@@ -43,6 +43,8 @@ __all__ = [
     "PARTIAL",
     "NOT",
     "INCONCLUSIVE",
+    "SMALLER",
+    "LARGER",
     "NOT_TESTABLE",
     "NOT_RUN",
     "REVISIONS",

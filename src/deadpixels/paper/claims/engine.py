@@ -122,6 +122,8 @@ def missing(c: Claim, results: dict[str, Result]) -> str | None:
         table = res.tables.get(need.table)
         if table is None:
             return f"{need.experiment} has no table {need.table}"
+        if need.column and need.column not in table:
+            return f"{need.experiment}'s table {need.table} has no column {need.column}"
         if need.column:
             absent = [v for v in need.values if v not in set(table[need.column])]
             if absent:
@@ -178,7 +180,7 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
                 "revised": revised(c.claim_id),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values("chapter", kind="stable").reset_index(drop=True)
 
 
 def chapter_claims(chapter: str, scale: str = "cpu") -> pd.DataFrame:

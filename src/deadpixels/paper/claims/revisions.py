@@ -1,126 +1,199 @@
 """The revision log of the claims' rules. A rule must be fixed before the results it judges; every
-rule changed after results it judges existed is listed here with the reason, and the report shows
-the log. Entries are never deleted."""
+rule changed after results it judges existed is listed here with the reason, the results that
+existed, and how the change moved the verdict on them. Entries are never deleted; a wrong entry
+gets a correction entry.
+
+Machine check: every rule has a fingerprint (:mod:`.fingerprints`). :data:`RECORDED` holds each
+rule's fingerprint as of 2026-11-26, when fingerprints were introduced; a later revision entry
+carries the rule's new ``fingerprint``. A test fails when a rule's fingerprint differs from its
+latest record, so no rule changes without an entry here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .recorded import RECORDED
+from .revision_log import EARLY, Revision
 
+_ADOPT = (
+    "Adopted the rule written for the gpu scale (committed in b97284d before any gpu result): one meaning per "
+    "verdict (claims.verdicts), the paper's effect as a region with a declared margin (half its smallest effect, "
+    "claims.regions), comparator gates (within 3 points of vanilla's accuracy), several tests combined as the "
+    "claim needs (both required, or Bonferroni-separated parts)."
+)
+_AUDIT = (
+    "an audit (issue 20): 'inconclusive' had two meanings, a broken comparator decided a contrast, tests were "
+    "combined ad hoc"
+)
+_OLD_CPU = (
+    "kp_finetune@cb9368d (cpu, 32 steps; its config is superseded by task=0 and new measurements), "
+    "classification@e95f88d"
+)
 
-@dataclass(frozen=True)
-class Revision:
-    claim_id: str
-    date: str
-    change: str
-    reason: str
-    results_seen: str  # which results (experiment @ commit) existed when the rule was changed
-
-
-REVISIONS: tuple[Revision, ...] = (
-    Revision(
-        "erf-saturation",
-        "2026-11-25",
-        "Judged on trained EfficientNet-Lite0 -> Lite2 (sigma growth against sqrt(depth), with CIs) instead of "
-        "random-weight ResNets against a threshold of 1.37; the ResNet numbers became the untrained-proxy row "
-        "erf-saturation-resnets (not testable).",
-        "random weights cannot test a claim about trained networks, and the old threshold was committed together "
-        "with the results it judged",
-        "erf_resnets@e95f88d (random weights); erf_trained not yet computed",
-    ),
-    Revision(
-        "checkerboard",
-        "2026-11-25",
-        "Judged on the output ERF of trained Lite0/1/2 (lower bootstrap bound of the lattice ratio > 1.1) instead "
-        "of 9 random-weight maps plus one trained toy; the old evidence became untrained / trained-proxy context.",
-        "a random-weight lattice ratio is > 1.1 by construction, so the old rule could not fail",
-        "erf_resnets, classification@e95f88d; erf_trained not yet computed",
-    ),
-    Revision(
-        "erf-not-accuracy",
-        "2026-11-25",
-        "Judged on trained Lite models (a robust counterexample pair) instead of random-weight ResNet ERFs paired "
-        "with trained accuracies.",
-        "random-weight ERF sizes say nothing about trained ones",
-        "erf_resnets@e95f88d; erf_trained not yet computed",
-    ),
-    Revision(
-        "trf-not-accuracy",
-        "2026-11-25",
-        "Reproduced by the paper's own argument, a counterexample pair (larger TRF, lower Acc@5); the Spearman "
-        "rho is reported with a bootstrap CI as context instead of deciding the verdict.",
-        "a non-significant correlation over nine models is a null, not evidence for the claim",
-        "trf@e95f88d",
-    ),
-    Revision(
-        "kp-accuracy",
-        "2026-11-25",
-        "Paired by seed with a t CI; 'inconclusive' where the CI cannot exclude either no cost or the paper's "
-        "cost; judged primarily on fine-tuned Lite0 (kp_finetune), the from-scratch ResNet as a second row.",
-        "a null (p = 0.88) had been labelled 'partially reproduced'",
-        "classification@e95f88d; kp_finetune not yet computed",
-    ),
-    Revision(
-        "micro-object",
-        "2026-11-25",
-        "Paired by seed with a t CI; a CI including 0 is 'inconclusive' (with the MDE), not 'partially reproduced'.",
-        "a null (p = 0.77) had been labelled 'partially reproduced'",
-        "micro_object@e95f88d",
-    ),
+REVISIONS: tuple[Revision, ...] = EARLY + (
     Revision(
         "kp-lowers-l1",
-        "2026-11-25",
-        "Compared like for like: the raw-sum L1 (the authors' computation) and the peak-normalised L1, as paired "
-        "KP/vanilla ratios on fine-tuned Lite0; the from-scratch ResNets are a second row.",
-        "the paper's L1 is computed on the raw sum of per-image gradients, not on a peak-normalised map",
-        "classification, imbalance_archs@e95f88d; kp_finetune not yet computed",
+        "2026-11-26",
+        _ADOPT,
+        _AUDIT,
+        _OLD_CPU,
+        "inconclusive -> not reproduced (raw L1 x0.95 [0.81, 1.10] excludes the paper's region, x0.80 or lower)",
+        "2859550b9151",
     ),
     Revision(
         "kp-smoother",
-        "2026-11-25",
-        "Paired comparisons with CIs of KP against noise and against BlurPool over 8 seeds (a significantly lower "
-        "alternative makes it 'not reproduced'), instead of comparing single-seed means.",
-        "one seed each for noise and BlurPool, and BlurPool above vanilla was hidden by the old rule",
-        "classification@e95f88d; kp_finetune not yet computed",
+        "2026-11-26",
+        _ADOPT,
+        _AUDIT,
+        _OLD_CPU,
+        "not reproduced -> not testable (noise training 82.5% and BlurPool 46.6% against vanilla's 93.0% fail "
+        "their gates)",
+        "075a31a72986",
+    ),
+    Revision(
+        "kp-accuracy",
+        "2026-11-26",
+        _ADOPT,
+        _AUDIT,
+        _OLD_CPU,
+        "inconclusive -> inconclusive (+0.00 pt [-2.81, +2.81] holds 0 and the paper's cost)",
+        "7aca04684951",
+    ),
+    Revision(
+        "theorem1",
+        "2026-11-26",
+        _ADOPT + " Judged on the correlation r (half the paper's r) instead of R^2 thresholds.",
+        _AUDIT,
+        _OLD_CPU,
+        "not reproduced -> not reproduced (r = 0.17 [-0.01, 0.35])",
+        "4262092e4441",
+    ),
+    Revision(
+        "table5-std",
+        "2026-11-26",
+        _ADOPT + " Both CVs must drop (the paper's mechanism), instead of 'partially' for one.",
+        "one uncorrected p = 0.039 made it 'partially' while CV(R_XY) moved the wrong way",
+        _OLD_CPU,
+        "partially reproduced -> not reproduced (CV(R_XY) x1.13 [0.87, 1.48])",
+        "9e1887f709be",
     ),
     Revision(
         "translation",
-        "2026-11-25",
-        "A paired test over seeds (log ratio KP/vanilla with a CI) instead of 'any decrease'.",
-        "any decrease passed, with no test",
-        "classification@e95f88d; kp_finetune not yet computed",
-    ),
-    Revision(
-        "theorem1",
-        "2026-11-25",
-        "Judged on fine-tuned Lite0 (kp_finetune) first; the same thresholds.",
-        "the from-scratch toy was the only trained evidence",
-        "classification@e95f88d; kp_finetune not yet computed",
-    ),
-    Revision(
-        "table5-std",
-        "2026-11-25",
-        "Paired log ratios of the coefficients of variation with CIs, on fine-tuned Lite0.",
-        "the old rule compared means without a test",
-        "classification@e95f88d; kp_finetune not yet computed",
-    ),
-    Revision(
-        "theorem1",
         "2026-11-26",
-        "The Theorem 1 fit is claims.stats.theorem1_fits, shared with the book's tables and figures; its slope comes "
-        "from scipy's linregress instead of numpy's polyfit (the same least-squares line). No threshold changed; "
-        "claims.csv recomputed with the same values and verdicts.",
-        "one fit for the claims, the tables and the figures, so they cannot disagree",
-        "kp_finetune@cb9368d, classification@e95f88d",
+        _ADOPT + " A declared minimal effect (x0.90) stands in for the paper's missing number.",
+        _AUDIT,
+        _OLD_CPU,
+        "inconclusive -> not reproduced (x1.01 [0.97, 1.04])",
+        "6a3edb8bef47",
     ),
     Revision(
-        "table5-std",
+        "micro-object",
         "2026-11-26",
-        "Its coefficients of variation come from claims.stats.theorem1_fits (the same formula, moved). No "
-        "threshold changed; claims.csv recomputed with the same values and verdicts.",
-        "one fit for the claims, the tables and the figures, so they cannot disagree",
-        "kp_finetune@cb9368d, classification@e95f88d",
+        "Correction of the 2026-11-25 entry: that change (83d7121) was made after the regenerated results "
+        "existed (written from e95f88d, committed in 246ca22), on which KP learned 0.4 epochs later; under the "
+        "old rule they were 'not reproduced', under the new one 'inconclusive'. Its reason cited superseded data "
+        "(-1.2 epochs, p = 0.77, from 68e31a2). It moved the verdict towards the paper.",
+        "the log must cite the data that existed and say which way a change moved the verdict",
+        "micro_object@e95f88d",
+        "not reproduced -> inconclusive (2026-11-25)",
+    ),
+    Revision(
+        "micro-object",
+        "2026-11-26",
+        "The paper's region: 6.5 epochs sooner or more (half its smallest effect, "
+        "13.0); a CI holding 0 that excludes it is 'not reproduced'.",
+        _AUDIT,
+        "micro_object@e95f88d",
+        "inconclusive -> not reproduced (+0.4 epochs [-5.8, +6.6])",
+        "d1be0f17f7ee",
+    ),
+    Revision(
+        "kp-lowers-l1-scratch",
+        "2026-11-25",
+        "Logged late (2026-11-26): the rule was committed six minutes after the results it judges, without an "
+        "entry (revised() matched exact claim ids only).",
+        "the log must hold every rule that followed its data",
+        "classification, imbalance_archs@e95f88d",
+        "reproduced when first judged",
+    ),
+    Revision(
+        "kp-lowers-l1-scratch",
+        "2026-11-26",
+        "A paired log-ratio t CI over the six architectures against the "
+        "paper's region (x0.80 or lower), with KP's accuracy gate, instead of a sign test.",
+        _AUDIT,
+        "classification, imbalance_archs@e95f88d",
+        "reproduced -> reproduced (x0.31 [0.22, 0.45])",
+        "91fb32c41436",
+    ),
+    Revision(
+        "kp-accuracy-scratch",
+        "2026-11-25",
+        "Logged late (2026-11-26): committed six minutes after its results, without an entry.",
+        "the log must hold every rule that followed its data",
+        "classification@e95f88d",
+        "inconclusive when first judged",
+    ),
+    Revision(
+        "kp-accuracy-scratch",
+        "2026-11-26",
+        "The paper's cost region (0.42 to 3 points) decides.",
+        _AUDIT,
+        "classification@e95f88d",
+        "inconclusive -> inconclusive (-1.43 pt [-18.69, +15.83])",
+        "fe8d1c0e9f50",
+    ),
+    Revision(
+        "translation-scratch",
+        "2026-11-25",
+        "Logged late (2026-11-26): committed six minutes after its results, without an entry.",
+        "the log must hold every rule that followed its data",
+        "classification@e95f88d",
+        "reproduced when first judged",
+    ),
+    Revision(
+        "translation-scratch",
+        "2026-11-26",
+        "The declared region (x0.90 or lower) decides.",
+        _AUDIT,
+        "classification@e95f88d",
+        "reproduced -> reproduced (x0.75 [0.63, 0.90])",
+        "fbce8a33cccb",
+    ),
+    Revision(
+        "trf-not-accuracy-zoo",
+        "2026-11-25",
+        "Logged late (2026-11-26): in 83d7121 'reproduced unless significantly positive' (p-value) became a "
+        "bootstrap CI rule (reproduced if the CI lies below 0.3, not reproduced if above 0).",
+        "the log must hold every rule that followed its data",
+        "census@eb76867",
+        "not reproduced -> not reproduced (rho 0.65 [0.44, 0.78])",
+    ),
+    Revision(
+        "cause-odd-even",
+        "2026-11-26",
+        "Evidence 'structural' instead of 'exact' (a weight-free measurement, "
+        "not an arithmetic identity); three parts; CNNs where KP cannot be exact are not counted (NaN counted "
+        "as a pass before).",
+        _AUDIT,
+        "census@2fcf688",
+        "reproduced -> reproduced (35/35, 12/12, 31/31)",
+        "8e738a419aea",
+    ),
+    Revision(
+        "erf-not-accuracy",
+        "2026-11-26",
+        "No counterexample among three models ordered alike is 'not testable' "
+        "(it was 'inconclusive', which now means a CI holding both no effect and the paper's).",
+        _AUDIT,
+        "erf_trained@2fcf688",
+        "inconclusive -> not testable",
+        "3682d90b08a7",
     ),
 )
+
+def latest_fingerprint(claim_id: str) -> str | None:
+    """The fingerprint the log records for the claim's current rule (None if none is recorded)."""
+    marks = [r.fingerprint for r in REVISIONS if r.claim_id == claim_id and r.fingerprint]
+    return marks[-1] if marks else RECORDED.get(claim_id)
 
 
 def revised(claim_id: str) -> str:
@@ -129,4 +202,4 @@ def revised(claim_id: str) -> str:
     return f"yes ({dates[-1]})" if dates else ""
 
 
-__all__ = ["Revision", "REVISIONS", "revised"]
+__all__ = ["Revision", "REVISIONS", "RECORDED", "latest_fingerprint", "revised"]

@@ -15,6 +15,7 @@ from ..pipeline.results import Result
 from .common import NINE, final_stage, lite_depth, paper_sigma, weighted_erf
 from .engine import INCONCLUSIVE, NOT, NOT_TESTABLE, PARTIAL, REPRODUCED, Need, claim
 from .stats import spearman_ci
+from .verdicts import separate_parts
 
 #: A lattice ratio above this is a checkerboard (strong phase 10% above the weak one).
 LATTICE_MIN = 1.1
@@ -113,8 +114,9 @@ def _trf_acc_zoo(r: dict[str, Result]) -> tuple[str, str]:
     f"R-34 has the largest ERF (sigma ~{TABLE1['resnet34']['sigma_x']:.0f}) but low accuracy",
     "trained proxy",
     "trained EfficientNet-Lite0/1/2, final-stage ERF sigma against the published top-1: reproduced if a pair has "
-    "the larger sigma but the lower accuracy with non-overlapping bootstrap CIs; otherwise inconclusive (three "
-    "models cannot show a correlation)",
+    "the larger sigma but the lower accuracy with non-overlapping bootstrap CIs; otherwise not testable (three "
+    "models ordered alike cannot show a counterexample, and the paper's own pair, ResNet-34, needs weights that "
+    "cannot be downloaded here)",
     (Need("erf_trained", "erf", "model", TRAINED_LITE),),
     command="python -m deadpixels run erf_trained",
 )
@@ -130,7 +132,9 @@ def _erf_acc(r: dict[str, Result]) -> tuple[str, str]:
         f"{m.model[-5:]}: sigma {m.sigma:.1f} [{m.sigma_lo:.1f}, {m.sigma_hi:.1f}], top-1 {m.top1}"
         for m in d.itertuples()
     )
-    return text + (f"; robust counterexample: {robust[0]}" if robust else ""), REPRODUCED if robust else INCONCLUSIVE
+    if robust:
+        return f"{text}; robust counterexample: {robust[0]}", REPRODUCED
+    return f"{text}; no counterexample among three models ordered alike", NOT_TESTABLE
 
 
 def _final_stage(res: Result, kind: str) -> pd.DataFrame:
@@ -232,24 +236,26 @@ def _checkerboard_untrained(r: dict[str, Result]) -> tuple[str, str]:
     "Fig. 2",
     "The cause is odd kernels with even stride (checked on every torchvision CNN, architecture only)",
     "odd kernels with stride 2 (ResNets only)",
-    "exact",
-    f"structural output ERF: lattice ratio > {LATTICE_MIN} exactly in the CNNs that have odd/even layers, and "
-    f"<= {LATTICE_FLAT} after kernel padding: reproduced if true for all analysed CNNs, partially if for >= 80%",
+    "structural",
+    f"structural output ERF (weight-free), three parts: every CNN with odd/even layers has a lattice ratio > "
+    f"{LATTICE_MIN}; every CNN without has <= {LATTICE_FLAT}; after kernel padding, <= {LATTICE_FLAT} in every CNN "
+    "where it is exact (CNNs with odd feature maps are not counted); each part holds or not; partially reproduced "
+    "if some parts hold",
     (Need("census", "census"),),
 )
 def _cause(r: dict[str, Result]) -> tuple[str, str]:
     c = r["census"].tables["census"]
     c = c[c["status"] == "analysed"]
     has = c["n_odd_stride"] > 0
-    kp_ok = c["kp_lattice"].isna() | (c["kp_lattice"] <= LATTICE_FLAT)  # NaN: KP cannot be exact (odd maps)
-    ok = np.where(has, (c["lattice"] > LATTICE_MIN) & kp_ok, c["lattice"] <= LATTICE_FLAT)
-    untested = int((has & c["kp_lattice"].isna()).sum())
-    frac = ok.mean()
-    return (
-        f"{int(ok.sum())}/{len(c)} CNNs consistent ({int(has.sum())} with odd/even layers; KP not applicable "
-        f"to {untested} with odd feature maps)",
-        REPRODUCED if frac == 1 else PARTIAL if frac >= 0.8 else NOT,
-    )
+    tested = has & c["kp_lattice"].notna()  # NaN: KP cannot be exact (odd maps), so it is not counted
+    parts = {
+        "checkerboard where odd/even": (c["lattice"][has] > LATTICE_MIN),
+        "flat without": (c["lattice"][~has] <= LATTICE_FLAT),
+        "flat after KP": (c["kp_lattice"][tested] <= LATTICE_FLAT),
+    }
+    verdicts = [REPRODUCED if ok.all() else NOT for ok in parts.values()]
+    text = "; ".join(f"{name}: {int(ok.sum())}/{len(ok)}" for name, ok in parts.items())
+    return f"{text} ({int((has & ~tested).sum())} with odd feature maps not testable by KP)", separate_parts(verdicts)
 
 
 @claim(

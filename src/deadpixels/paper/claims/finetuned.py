@@ -1,6 +1,9 @@
-"""Rules for the gpu scale of ``kp_finetune`` (ImageNet-trained EfficientNet-Lite0 fine-tuned for
-1,024 SGD steps, eight paired seeds), fixed in a commit of their own before any gpu-scale result
-existed. Each rule names its contrast, the effects that count as the paper's
+"""Rules on the fine-tuned EfficientNet-Lite0 (``kp_finetune``): the paper's kernel-padding protocol.
+Each rule is registered twice: at the table's scale (``kp-lowers-l1``: at cpu scale a reduced
+protocol, 32 SGD steps) and at the gpu scale (``kp-lowers-l1-gpu``: 1,024 steps, eight paired
+seeds); the protocol column states each one's size. The rules were written for the gpu scale and
+committed (b97284d) before any gpu-scale result existed; the cpu rows adopted them on 2026-11-26
+(see the revision log). Each rule names its contrast, the effects that count as the paper's
 (:class:`~.verdicts.Region`, from the paper's own tables with the declared :data:`~.verdicts.MARGIN`),
 the comparator gates, and how several tests within a claim combine; verdicts mean what
 :mod:`.verdicts` says.
@@ -15,10 +18,23 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..lab.reference import FIG5_R2, TABLE1, TABLE2, TABLE3, TABLE4, TABLE5
+from ..lab.reference import FIG5_R2, TABLE1, TABLE2, TABLE3, TABLE4
 from ..pipeline.results import Result
 from .contrasts import GATE_POINTS, LABEL, contrast, gate, ratio, size
 from .engine import Need, claim
+from .regions import (
+    BLUR_REGION,
+    COST_REGION,
+    CV_MD_REGION,
+    CV_R_REGION,
+    L1_REGION,
+    MAX_COST,
+    NOISE_REGION,
+    R_REGION,
+    TRANSLATION_RATIO,
+    TRANSLATION_REGION,
+    largest_ratio,
+)
 from .stats import paired_effect, theorem1_fits
 from .verdicts import (
     MARGIN,
@@ -32,14 +48,14 @@ from .verdicts import (
 )
 
 GPU = "gpu"
-COMMAND = "python -m deadpixels run kp_finetune --scale gpu --device cuda --jobs 6  (about 8 min on one H100)"
-#: KP's accuracy cost that is still "about 1%" (the paper: 0.83-1.22 points).
-MAX_COST = 3.0
+COMMAND = {
+    None: "python -m deadpixels run kp_finetune  (about 45 min on 2 CPU cores)",
+    GPU: "python -m deadpixels run kp_finetune --scale gpu --device cuda --jobs 6  (about 14 min on one H200: 36 "
+    "cells of about 140 s, 6 at a time)",
+}
 #: "About the same" for paper Table 2: the stage-final sigma within x1.25 of the pretrained one
 #: (the paper's fine-tuned sigmas are x0.83-1.07 of its Table 1 values), R^2 within 0.1.
 SIGMA_MARGIN, R2_MARGIN = float(np.log(1.25)), 0.1
-#: The paper gives no number for translation: a declared minimal effect of 10% less output change.
-TRANSLATION_RATIO = 0.9
 #: Minimal detectable effects planned for n = 8 from the cpu-scale spread (see the module docstring).
 PLANNED_MDE = {
     "raw L1, KP/vanilla": "x0.81",
@@ -55,29 +71,6 @@ PLANNED_MDE = {
 NEED = (Need("kp_finetune", "runs", "method", ("vanilla", "kp", "noise", "blurpool")),)
 
 
-def _largest_ratio(after: str, before: str) -> float:
-    """The paper's smallest effect (the ratio closest to 1) of Table 3 row ``after`` over ``before``."""
-    return float((TABLE3.loc[after] / TABLE3.loc[before]).max())
-
-
-def _std_ratio(item: str) -> float:
-    """The paper's smallest Table 5 effect (largest after/before ratio) for ``item``."""
-    t = TABLE5[TABLE5["item"] == item]
-    return float((t["after"] / t["before"]).max())
-
-
-#: The paper's regions, from its tables: KP/vanilla L1 x0.33-0.65 over six ResNets, KP/noise
-#: x0.44-0.90, KP/BlurPool x0.49-0.90, Table 5 std ratios x0.42-0.52 (R_XY) and x0.29-0.40 (MD).
-L1_REGION = Region.log_ratio_at_most(_largest_ratio("kp", "vanilla"))
-NOISE_REGION = Region.log_ratio_at_most(_largest_ratio("kp", "noise"))
-BLUR_REGION = Region.log_ratio_at_most(_largest_ratio("kp", "blurpool"))
-COST_REGION = Region(-MAX_COST, MARGIN * float(TABLE4["diff"].max()))
-CV_R_REGION = Region.log_ratio_at_most(_std_ratio("std(R_XY)"))
-CV_MD_REGION = Region.log_ratio_at_most(_std_ratio("std(MD)"))
-R_REGION = Region.above(MARGIN * float(np.sqrt(FIG5_R2)))
-TRANSLATION_REGION = Region.below(float(np.log(TRANSLATION_RATIO)))
-
-
 def _protocol(r: dict[str, Result]) -> str:
     return size(r["kp_finetune"])
 
@@ -86,27 +79,34 @@ def _runs(r: dict[str, Result]) -> pd.DataFrame:
     return r["kp_finetune"].tables["runs"]
 
 
-def _gpu_claim(claim_id: str, chapter: str, paper_ref: str, statement: str, paper: str, rule: str):  # noqa: ANN202
-    return claim(
-        claim_id,
-        chapter,
-        paper_ref,
-        statement,
-        paper,
-        "paper protocol",
-        rule,
-        NEED,
-        command=COMMAND,
-        scale=GPU,
-        protocol=_protocol,
-    )
+def _finetune_claim(claim_id: str, chapter: str, paper_ref: str, statement: str, paper: str, rule: str):  # noqa: ANN202
+    """Register the decorated rule at the table's scale (``claim_id``) and at the gpu scale (``claim_id-gpu``)."""
+
+    def wrap(fn):  # noqa: ANN001, ANN202
+        for scale, suffix, where in ((None, "", "reduced protocol"), (GPU, "-gpu", "gpu scale")):
+            claim(
+                claim_id + suffix,
+                chapter,
+                paper_ref,
+                f"{statement} ({where})",
+                paper,
+                "paper protocol",
+                rule,
+                NEED,
+                command=COMMAND[scale],
+                scale=scale,
+                protocol=_protocol,
+            )(fn)
+        return fn
+
+    return wrap
 
 
-@_gpu_claim(
-    "kp-lowers-l1-gpu",
+@_finetune_claim(
+    "kp-lowers-l1",
     "04_kernel_padding",
     "Table 3, Fig. 4",
-    "Kernel padding lowers the imbalance index L1 (gpu scale: Lite0, 1,024 steps)",
+    "Kernel padding lowers the imbalance index L1",
     f"x{TABLE3.loc['kp', 'R-50'] / TABLE3.loc['vanilla', 'R-50']:.2f} on R-50; lower for all six models",
     f"KP/vanilla paired log ratios of the raw-sum L1 (the authors' computation) and the peak-normalised L1, both "
     f"required (intersection-union); the paper's region: ratio <= x{np.exp(L1_REGION.hi):.2f} (half its smallest "
@@ -123,11 +123,11 @@ def _l1(r: dict[str, Result]) -> tuple[str, str]:
     return ours, all_required([judge(raw.lo, raw.hi, L1_REGION), judge(norm.lo, norm.hi, L1_REGION)])
 
 
-@_gpu_claim(
-    "kp-lattice-gpu",
+@_finetune_claim(
+    "kp-lattice",
     "04_kernel_padding",
     "Sec. 4, Fig. 3",
-    "After kernel padding the checkerboard of the output ERF is gone (gpu scale)",
+    "After kernel padding the checkerboard of the output ERF is gone",
     "the checkerboard disappears",
     "paired difference of log lattice ratio, KP - vanilla; the paper's region: KP removes at least half of "
     "vanilla's mean log lattice ratio; not testable if vanilla's own lattice ratio has a CI holding 1 (no "
@@ -144,13 +144,13 @@ def _lattice(r: dict[str, Result]) -> tuple[str, str]:
     return ours, judge(e.lo, e.hi, Region.below(-MARGIN * van.mean))
 
 
-@_gpu_claim(
-    "kp-smoother-gpu",
+@_finetune_claim(
+    "kp-smoother",
     "04_kernel_padding",
     "Table 3",
-    "Kernel padding is smoother than noise training and than anti-aliasing (gpu scale)",
-    f"L1 KP/noise x{(TABLE3.loc['kp'] / TABLE3.loc['noise']).min():.2f}-{_largest_ratio('kp', 'noise'):.2f}, "
-    f"KP/BlurPool x{(TABLE3.loc['kp'] / TABLE3.loc['blurpool']).min():.2f}-{_largest_ratio('kp', 'blurpool'):.2f} "
+    "Kernel padding is smoother than noise training and than anti-aliasing",
+    f"L1 KP/noise x{(TABLE3.loc['kp'] / TABLE3.loc['noise']).min():.2f}-{largest_ratio('kp', 'noise'):.2f}, "
+    f"KP/BlurPool x{(TABLE3.loc['kp'] / TABLE3.loc['blurpool']).min():.2f}-{largest_ratio('kp', 'blurpool'):.2f} "
     "(six ResNets)",
     "two separate parts (KP against noise training, against BlurPool), each the raw-sum L1 paired log ratio "
     "with a Bonferroni 97.5% CI; the paper's regions: half its smallest effect; each part needs its comparator "
@@ -158,7 +158,12 @@ def _lattice(r: dict[str, Result]) -> tuple[str, str]:
     "one part reproduces; planned MDE x0.78 / x0.62",
 )
 def _smoother(r: dict[str, Result]) -> tuple[str, str]:
-    runs, level = _runs(r), bonferroni_level(2)
+    return smoother(_runs(r))
+
+
+def smoother(runs: pd.DataFrame) -> tuple[str, str]:
+    """KP against noise training and against BlurPool: two separate parts, Bonferroni 97.5% CIs."""
+    level = bonferroni_level(2)
     parts, texts = [], []
     for other, region in (("noise", NOISE_REGION), ("blurpool", BLUR_REGION)):
         e = contrast(runs, "L1_raw", "kp", other, level=level)
@@ -168,11 +173,11 @@ def _smoother(r: dict[str, Result]) -> tuple[str, str]:
     return "; ".join(texts), separate_parts(parts)
 
 
-@_gpu_claim(
-    "kp-accuracy-gpu",
+@_finetune_claim(
+    "kp-accuracy",
     "04_kernel_padding",
     "Table 4",
-    "Kernel padding costs about 1% accuracy (gpu scale)",
+    "Kernel padding costs about 1% accuracy",
     f"{TABLE4['diff'].max()} to {TABLE4['diff'].min()} points",
     f"paired difference of test accuracy KP - vanilla (points); the paper's region: a cost of "
     f"{-COST_REGION.hi:.2f} to {MAX_COST:g} points; a significant cost beyond {MAX_COST:g} is 'larger than the "
@@ -183,11 +188,11 @@ def _accuracy(r: dict[str, Result]) -> tuple[str, str]:
     return e.text(" pt"), judge(e.lo, e.hi, COST_REGION)
 
 
-@_gpu_claim(
-    "table2-gpu",
+@_finetune_claim(
+    "table2",
     "04_kernel_padding",
     "Table 2",
-    "Fine-tuning keeps the stage-final ERF Gaussian, with about the same size (gpu scale, vanilla Lite0)",
+    "Fine-tuning keeps the stage-final ERF Gaussian, with about the same size (vanilla Lite0)",
     "sigma x{:.2f}-{:.2f} of Table 1, R^2 0.91-0.96 after fine-tuning".format(
         min(
             np.mean([TABLE2[m]["sigma_x"], TABLE2[m]["sigma_y"]])
@@ -202,7 +207,8 @@ def _accuracy(r: dict[str, Result]) -> tuple[str, str]:
     ),
     f"equivalence (both required): the fine-tuned vanilla models' stage-final mean sigma over the pretrained "
     f"model's, 95% CI within x{np.exp(-SIGMA_MARGIN):.2f}-{np.exp(SIGMA_MARGIN):.2f}, and their R^2 minus the "
-    f"pretrained R^2 within +-{R2_MARGIN:g}; the same ERF (stage-final block, 256 test images) before and after",
+    f"pretrained R^2 within +-{R2_MARGIN:g}; the same ERF (stage-final block, the probe's test images) before "
+    "and after",
 )
 def _table2(r: dict[str, Result]) -> tuple[str, str]:
     runs, before = _runs(r), r["kp_finetune"].tables["pretrained"].iloc[0]
@@ -218,14 +224,14 @@ def _table2(r: dict[str, Result]) -> tuple[str, str]:
     return ours, all_required([equivalence(s.lo, s.hi, SIGMA_MARGIN), equivalence(d.lo, d.hi, R2_MARGIN)])
 
 
-@_gpu_claim(
-    "theorem1-gpu",
+@_finetune_claim(
+    "theorem1",
     "05_perturbation",
     "Fig. 5",
-    "Theorem 1: the output change of a one-pixel perturbation tracks R_XY (gpu scale)",
+    "Theorem 1: the output change of a one-pixel perturbation tracks R_XY",
     f"R^2 = {FIG5_R2} (r = {np.sqrt(FIG5_R2):.2f}) over 25 pixels, before KP",
-    f"fine-tuned vanilla Lite0: the correlation r of MD with R_XY over the 25 pixels (256 test images), one per "
-    f"seed, t 95% CI of its mean; the paper's region: r >= {R_REGION.lo:.2f} (half its r); planned MDE r 0.25",
+    f"fine-tuned vanilla Lite0: the correlation r of MD with R_XY over the 25 pixels (the probe's test images), one "
+    f"per seed, t 95% CI of its mean; the paper's region: r >= {R_REGION.lo:.2f} (half its r); planned MDE r 0.25",
 )
 def _theorem1(r: dict[str, Result]) -> tuple[str, str]:
     f = theorem1_fits(r["kp_finetune"].tables["theorem1"])
@@ -237,11 +243,11 @@ def _theorem1(r: dict[str, Result]) -> tuple[str, str]:
     )
 
 
-@_gpu_claim(
-    "table5-gpu",
+@_finetune_claim(
+    "table5-std",
     "05_perturbation",
     "Table 5",
-    "After KP, R_XY and MD vary less over neighbouring pixels (gpu scale)",
+    "After KP, R_XY and MD vary less over neighbouring pixels",
     "std ratios after/before x0.42-0.52 (R_XY), x0.29-0.40 (MD)",
     "coefficient of variation over the 25 pixels, KP/vanilla paired log ratios of CV(R_XY) and CV(MD), both "
     "required (the mechanism needs both); the paper's regions: half its smallest effect; gate: KP within "
@@ -257,11 +263,11 @@ def _table5(r: dict[str, Result]) -> tuple[str, str]:
     return ours, all_required([judge(cv_r.lo, cv_r.hi, CV_R_REGION), judge(cv_md.lo, cv_md.hi, CV_MD_REGION)])
 
 
-@_gpu_claim(
-    "translation-gpu",
+@_finetune_claim(
+    "translation",
     "05_perturbation",
     "Sec. 5",
-    "Kernel padding improves invariance to a 1-pixel translation (gpu scale)",
+    "Kernel padding improves invariance to a 1-pixel translation",
     "stated; no number",
     f"mean |y(I) - y(I shifted by 1 px)|, KP/vanilla paired log ratio; declared region (the paper gives no "
     f"number): x{TRANSLATION_RATIO} or lower; gate: KP within {GATE_POINTS:g} points; planned MDE x0.95",
@@ -273,4 +279,4 @@ def _translation(r: dict[str, Result]) -> tuple[str, str]:
     return ratio(e) + (f"; {why}" if why else ""), NOT_TESTABLE if why else judge(e.lo, e.hi, TRANSLATION_REGION)
 
 
-__all__ = ["MAX_COST", "PLANNED_MDE", "COMMAND"]
+__all__ = ["PLANNED_MDE", "COMMAND", "smoother"]
