@@ -101,3 +101,14 @@ def test_verdicts_are_known_to_the_engine(verdict):
     from deadpixels.paper.claims import VERDICTS
 
     assert verdict in VERDICTS
+
+
+def test_a_verdict_is_checked_on_disjoint_seed_halves():
+    from deadpixels.paper.claims.stability import seed_halves
+
+    c = next(c for c in CLAIMS if c.claim_id == "kp-lowers-l1-gpu")
+    clear = fake(kp_l1=0.3)
+    assert seed_halves(c, clear, verdicts(clear)["kp-lowers-l1-gpu"]) == "stable (both seed halves agree)"
+    assert seed_halves(c, clear, NOT).startswith("fragile")  # a verdict the halves do not repeat
+    structural = next(c for c in CLAIMS if c.evidence == "structural")
+    assert seed_halves(structural, clear, REPRODUCED) == ""

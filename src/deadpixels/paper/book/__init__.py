@@ -8,8 +8,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..claims import chapter_claims
+from ..claims import chapter_claims, load_current
 from ..experiments import get_experiment
+from ..pipeline.collect import partial_note
 from ..pipeline.provenance import code_status
 from ..pipeline.results import CacheError, Result, load
 
@@ -37,6 +38,30 @@ def results(*names: str) -> dict[str, Result]:
     return out
 
 
+def optional(name: str, scale: str) -> Result | None:
+    """The cached result of ``name`` at ``scale`` where it exists (a section that shows it says
+    "not run at this scale" otherwise, see :func:`status`)."""
+    return load_current(name, scale)
+
+
+def status(res: Result | None, command: str, expected: str = "") -> str:
+    """One sentence (Markdown) on the state of an optional result: not run (with the command that
+    computes it), partial (how much is missing), or where it came from."""
+    if res is None:
+        return f"**Not run at this scale yet.** To compute it ({expected}): `{command}`."
+    p, env = res.provenance, res.provenance.get("environment", {})
+    wall = f", {p['wall_time_s']:.0f} s of wall time" if p.get("wall_time_s") else ""
+    commit = p.get("git_commit") or "?"
+    where = f"Computed on {env.get('device', '?')} (torch {env.get('torch', '?')}) from commit {commit[:7]}{wall}."
+    if partial_note(res):
+        return (
+            f"**{partial_note(res).capitalize()}**: the device time ran out before every cell was computed; "
+            f"every number below says how many seeds it rests on. {where} To complete it ({expected}; the cached "
+            f"cells are reused): `{command}`."
+        )
+    return where
+
+
 def provenance(res: dict[str, Result]) -> pd.DataFrame:
     """Which result files, configs, code, versions and device produced a chapter's numbers."""
     rows = []
@@ -62,10 +87,13 @@ def provenance(res: dict[str, Result]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def verdicts(chapter: str) -> pd.DataFrame:
-    """The chapter's claims: the paper's value, ours and the computed verdict."""
+def verdicts(chapter: str, scale: str | None = None) -> pd.DataFrame:
+    """The chapter's claims (those read at ``scale`` only, where given): the paper's value, ours,
+    the evidence with its protocol and size, and the computed verdict."""
     t = chapter_claims(chapter, book_scale())
-    return t[["claim_id", "statement", "paper", "ours", "verdict", "rule"]]
+    if scale is not None:
+        t = t[t["scale"] == scale]
+    return t[["claim_id", "statement", "paper", "ours", "evidence", "protocol", "verdict", "rule"]]
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:
@@ -90,4 +118,15 @@ def show(df: pd.DataFrame, precision: int = 3, index: bool = False) -> Any:
     return styler if index else styler.hide(axis="index")
 
 
-__all__ = ["figure", "show", "StaleResultError", "book_scale", "results", "provenance", "verdicts", "glue"]
+__all__ = [
+    "figure",
+    "show",
+    "StaleResultError",
+    "book_scale",
+    "results",
+    "optional",
+    "status",
+    "provenance",
+    "verdicts",
+    "glue",
+]

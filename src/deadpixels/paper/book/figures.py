@@ -9,6 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ...fitting import lattice_ratio
 from ..claims.stats import theorem1_fits
 from ..lab.reference import FIG5_R2
 from ..pipeline.results import Result
@@ -155,15 +156,17 @@ def sigma_vs_accuracy(summary: pd.DataFrame) -> plt.Figure:
 def headline(erf_trained: Result, kp_finetune: Result, zoom: int = 24) -> plt.Figure:
     """The book in one figure: the central pixels of EfficientNet-Lite0's output ERF from its
     architecture alone, with ImageNet weights, fine-tuned, and fine-tuned with kernel padding."""
+    size = kp_finetune.provenance["config"]["size"]
     panels = [
         (erf_trained.arrays["efficientnet_lite0/output/structural"], "architecture alone\n(structural ERF)"),
         (erf_trained.arrays["efficientnet_lite0/output/imagenet"], "ImageNet-trained\n(224 px crops)"),
-        (kp_finetune.arrays["vanilla/erf"], "fine-tuned\n(128 px task)"),
+        (kp_finetune.arrays["vanilla/erf"], f"fine-tuned\n({size} px task)"),
         (kp_finetune.arrays["kp/erf"], "fine-tuned with\nkernel padding"),
     ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(11, 3.4))
+    fig, axes = plt.subplots(1, len(panels), figsize=(11, 3.6))
     for ax, (R, title) in zip(axes, panels):
-        erf_image(ax, R.astype(float), title, zoom)
+        # each panel states its own number: the lattice ratio of the map shown (one seed, no CI)
+        erf_image(ax, R.astype(float), f"{title}\nlattice ratio {lattice_ratio(R.astype(float)):.2f}", zoom)
         ax.title.set_fontsize(10)
     fig.colorbar(axes[0].images[0], ax=axes, shrink=0.8, label="ERF / peak")
     return fig

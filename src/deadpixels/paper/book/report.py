@@ -8,6 +8,7 @@ import html
 import pandas as pd
 
 from ..claims import EVIDENCE, REVISIONS, VERDICTS
+from ..claims.verdicts import MEANING
 
 CHAPTER_TITLES = {
     "01_rf_vs_accuracy": "1. RF vs accuracy",
@@ -27,21 +28,27 @@ PAPER_ITEMS = {
     "Table 6": "micro-object task: first epoch above 90%",
     "Fig. 1": "checkerboard ERFs",
     "Fig. 2": "odd kernels with even strides",
-    "Fig. 3": "(not described in our notes of the paper)",
+    "Fig. 3": "a figure of the paper that this book does not cover",
     "Fig. 4": "L1 and L2 before and after KP",
     "Fig. 5": "R_XY against MD over 25 pixels",
     "Fig. 6": "micro-object test-accuracy curves",
 }
-#: What runs the paper's protocol where no claim row exists at cpu scale.
-UNCOVERED = {
-    "Table 2": "not run at this scale: needs the nine ImageNet ResNets fine-tuned on Caltech-101 and their stage-4 "
-    "ERF (not implemented yet; `python -m deadpixels run classification --scale paper` fine-tunes six)",
-    "Fig. 3": "no counterpart: our notes of the paper do not describe this figure",
-}
+#: What the book says where no claim row exists.
+UNCOVERED = {"Fig. 3": "not covered: this book has no experiment or claim for the paper's Fig. 3"}
 
 
 def _slug(verdict: str) -> str:
-    return "verdict-" + verdict.replace(" ", "-")
+    return "verdict-" + verdict.replace(" ", "-").replace("'", "")
+
+
+def revision_anchor(claim_id: str) -> str:
+    """The id of a claim's latest entry in the report's revision log (what a "rule revised" mark links to)."""
+    return f"rev-{claim_id}"
+
+
+def verdict_meanings() -> pd.DataFrame:
+    """Each verdict with its one meaning, as the claims engine applies it."""
+    return pd.DataFrame({"verdict": list(MEANING), "meaning": list(MEANING.values())})
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -59,7 +66,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def main_table_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html") -> str:
     """The claims as an HTML table: statement and numbers wrap, verdicts coloured, chapters linked."""
-    cols = ["claim", "paper", "evidence", "the paper says", "we find", "verdict"]
+    cols = ["claim", "paper", "evidence and size", "the paper says", "we find", "verdict"]
     head = "".join(f"<th>{c}</th>" for c in cols)
     rows = []
     for r in table.itertuples():
@@ -67,11 +74,17 @@ def main_table_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html")
         cells = [
             f"<b>{html.escape(r.claim_id)}</b><br>{html.escape(r.statement)}<br><small>{chapter}</small>",
             html.escape(r.paper_ref),
-            html.escape(r.evidence),
+            html.escape(r.evidence) + (f"<br><small>{html.escape(r.protocol)}</small>" if r.protocol else ""),
             html.escape(r.paper),
             html.escape(r.ours),
             f'<span class="{_slug(r.verdict)}">{html.escape(r.verdict)}</span>'
-            + (f"<br><small>rule revised {html.escape(r.revised[5:-1])}</small>" if r.revised else ""),
+            + (f"<br><small>{html.escape(r.stability)}</small>" if getattr(r, "stability", "") else "")
+            + (
+                f'<br><small><a href="#{revision_anchor(r.claim_id)}">rule revised {html.escape(r.revised[5:-1])}</a>'
+                "</small>"
+                if r.revised
+                else ""
+            ),
         ]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     return (
@@ -99,10 +112,33 @@ def revisions() -> pd.DataFrame:
                 "change": r.change,
                 "reason": r.reason,
                 "results that existed": r.results_seen,
+                "effect on them": r.effect or "-",
             }
             for r in REVISIONS
         ]
     )
 
 
-__all__ = ["summary", "main_table_html", "coverage", "revisions", "PAPER_ITEMS", "CHAPTER_TITLES"]
+def revisions_html() -> str:
+    """The revision log as HTML, each claim's latest entry carrying the anchor its "rule revised" mark links to."""
+    t = revisions()
+    last = {claim: i for i, claim in enumerate(t["claim"])}
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
+    rows = []
+    for i, r in enumerate(t.itertuples(index=False)):
+        anchor = f' id="{revision_anchor(r.claim)}"' if last[r.claim] == i else ""
+        rows.append(f"<tr{anchor}>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>")
+    return f'<table class="dp-table dp-wide"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+__all__ = [
+    "summary",
+    "main_table_html",
+    "coverage",
+    "revisions",
+    "revisions_html",
+    "revision_anchor",
+    "verdict_meanings",
+    "PAPER_ITEMS",
+    "CHAPTER_TITLES",
+]

@@ -160,6 +160,8 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
             caches[s] = {n: r for n in sorted(names) if (r := load_current(n, s)) is not None}
         return caches[s]
 
+    from .stability import seed_halves  # it judges claims again: imported here, not at the top (a cycle)
+
     rows = []
     for c in CLAIMS:
         cache = cache_at(c.scale or scale)
@@ -176,6 +178,7 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
                 "ours": ours,
                 "scale": c.scale or scale,
                 "verdict": verdict,
+                "stability": seed_halves(c, cache, verdict) if verdict != NOT_RUN else "",
                 "rule": c.rule,
                 "revised": revised(c.claim_id),
             }
