@@ -18,7 +18,7 @@ CHAPTERS = [
     "chapters/05_perturbation.html",
     "chapters/06_census.html",
 ]
-PAGES = ["intro.html", *CHAPTERS, "report.html"]
+PAGES = ["intro.html", *CHAPTERS, "report.html", "glossary.html", "rerun.html", "changelog.html"]
 MAX_VISIBLE_CODE = 3
 
 pytestmark = [

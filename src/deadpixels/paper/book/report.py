@@ -8,6 +8,7 @@ import html
 import pandas as pd
 
 from ..claims import EVIDENCE, REVISIONS, VERDICTS
+from ..claims.engine import EVIDENCE_MEANING
 from ..claims.verdicts import MEANING
 
 CHAPTER_TITLES = {
@@ -46,6 +47,11 @@ def revision_anchor(claim_id: str) -> str:
     return f"rev-{claim_id}"
 
 
+def evidence_levels() -> pd.DataFrame:
+    """Each evidence level, strongest first, with its meaning."""
+    return pd.DataFrame({"evidence": list(EVIDENCE_MEANING), "meaning": list(EVIDENCE_MEANING.values())})
+
+
 def verdict_meanings() -> pd.DataFrame:
     """Each verdict with its one meaning, as the claims engine applies it."""
     return pd.DataFrame({"verdict": list(MEANING), "meaning": list(MEANING.values())})
@@ -80,16 +86,54 @@ def main_table_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html")
             f'<span class="{_slug(r.verdict)}">{html.escape(r.verdict)}</span>'
             + (f"<br><small>{html.escape(r.stability)}</small>" if getattr(r, "stability", "") else "")
             + (
-                f'<br><small><a href="#{revision_anchor(r.claim_id)}">rule revised {html.escape(r.revised[5:-1])}</a>'
+                f'<br><small><a href="changelog.html#{revision_anchor(r.claim_id)}">rule revised '
+                f"{html.escape(r.revised[5:-1])}</a>"
                 "</small>"
                 if r.revised
                 else ""
             ),
         ]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        rows.append("<tr>" + "".join(f'<td data-label="{k}">{c}</td>' for k, c in zip(cols, cells)) + "</tr>")
     return (
         f'<table class="dp-table dp-wide claims"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     )
+
+
+def headline(table: pd.DataFrame) -> str:
+    """One sentence per scale, computed from the verdicts: what reproduced, on what evidence, and what did not."""
+    out = []
+    for scale, t in table[table["verdict"] != "not run at this scale"].groupby("scale", sort=False):
+        rep = t[t["verdict"] == "reproduced"]
+        by_level = rep["evidence"].value_counts()
+        levels = ", ".join(f"{n} {lvl}" for lvl, n in by_level.items())
+        nots = ", ".join(t[t["verdict"] == "not reproduced"]["claim_id"]) or "none"
+        rest = len(t) - len(rep) - int((t["verdict"] == "not reproduced").sum())
+        out.append(
+            f"At {scale} scale, {len(rep)} of the {len(t)} claims judged reproduced ({levels or 'none'}); "
+            f"not reproduced: {nots}; the other {rest} are inconclusive, partial, smaller than the paper's "
+            "or not testable."
+        )
+    return " ".join(out)
+
+
+def overview_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html") -> str:
+    """The intro's table: one row per claim with its chapter, the paper's number, ours, the evidence
+    (with its size) and the verdict as a coloured badge; becomes stacked cards on a narrow screen."""
+    rows = []
+    for r in table.itertuples():
+        link = f'<a href="{chapter_link.format(r.chapter)}">{html.escape(r.claim_id)}</a>'
+        size = f"<br><small>{html.escape(r.protocol)}</small>" if r.protocol else ""
+        cells = [
+            ("claim", f"{link}<br>{html.escape(r.statement)}"),
+            ("the paper", html.escape(r.paper)),
+            ("we find", html.escape(r.ours)),
+            ("evidence", html.escape(r.evidence) + size),
+            ("verdict", f'<span class="badge-verdict {_slug(r.verdict)}">{html.escape(r.verdict)}</span>'),
+        ]
+        rows.append("<tr>" + "".join(f'<td data-label="{k}">{v}</td>' for k, v in cells) + "</tr>")
+    head = "".join(f"<th>{k}</th>" for k in ("claim", "the paper", "we find", "evidence", "verdict"))
+    body = "".join(rows)
+    return f'<table class="dp-table dp-wide claims cards"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def coverage(table: pd.DataFrame) -> pd.DataFrame:
@@ -134,11 +178,14 @@ def revisions_html() -> str:
 __all__ = [
     "summary",
     "main_table_html",
+    "headline",
+    "overview_html",
     "coverage",
     "revisions",
     "revisions_html",
     "revision_anchor",
     "verdict_meanings",
+    "evidence_levels",
     "PAPER_ITEMS",
     "CHAPTER_TITLES",
 ]

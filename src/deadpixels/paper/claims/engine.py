@@ -20,6 +20,16 @@ from .verdicts import INCONCLUSIVE, LARGER, NOT, NOT_RUN, NOT_TESTABLE, PARTIAL,
 #: checked in float64), ``structural`` (a weight-free measurement of the architecture), the paper's
 #: protocol (its size is stated with the evidence), trained and untrained proxies, extensions.
 EVIDENCE = ("exact", "structural", "paper protocol", "trained proxy", "untrained proxy", "extension")
+#: One sentence per evidence level (the glossary and the report show these).
+EVIDENCE_MEANING = {
+    "exact": "an arithmetic identity, checked in float64 (receptive fields, exact kernel padding, window counts)",
+    "structural": "a weight-free measurement of the architecture (the structural ERF)",
+    "paper protocol": "the paper's procedure on an ImageNet-trained network (EfficientNet-Lite0 fine-tuned); its size "
+    "(SGD steps, images, px, seeds) is stated with each claim",
+    "trained proxy": "trained, but by another protocol or on a from-scratch model",
+    "untrained proxy": "random weights: context, never a reproduction of a claim about trained networks",
+    "extension": "beyond the paper",
+}
 Outcome = tuple[str, str]  # (ours, verdict)
 
 
@@ -216,6 +226,7 @@ __all__ = [
     "INCONCLUSIVE",
     "NOT_TESTABLE",
     "EVIDENCE",
+    "EVIDENCE_MEANING",
     "CLAIMS",
     "Claim",
     "Need",
