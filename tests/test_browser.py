@@ -91,3 +91,24 @@ def test_page_renders_offline(browser, page_path):
 def test_mathjax_is_served_from_the_book():
     assert (HTML / "_static" / "mathjax" / "MathJax.js").is_file()
     assert "cdn" not in (HTML / "chapters" / "02_erf_saturation.html").read_text().lower().split("mathjax")[0][-200:]
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_reads_on_a_phone(browser, page_path):
+    """At 390 px: no horizontal page overflow, the claims tables stack into cards whose verdict is on
+    screen, and every image has alt text that is not a file name."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, offline=True)
+    page = context.new_page()
+    page.goto((HTML / page_path).as_uri(), wait_until="load")
+    page.wait_for_timeout(800)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"{page_path} overflows horizontally by {overflow} px at 390 px"
+    badges = page.query_selector_all("table.claims .badge-verdict")
+    for badge in badges[:3]:
+        badge.scroll_into_view_if_needed()
+        box = badge.bounding_box()
+        on_screen = box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert on_screen, f"verdict off-screen on {page_path}"
+    alts = page.eval_on_selector_all("main img, article img", "els => els.map(e => e.getAttribute('alt') || '')")
+    bad = [a for a in alts if not a.strip() or a.strip().lower().endswith((".png", ".svg", ".jpg"))]
+    assert not bad, f"{page_path}: images without meaningful alt text: {bad[:3]}"

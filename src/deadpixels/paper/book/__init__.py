@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..claims import chapter_claims, load_current
+from ..claims.stats import p_text
 from ..experiments import get_experiment
 from ..pipeline.collect import partial_note
 from ..pipeline.provenance import code_status
@@ -93,7 +94,19 @@ def verdicts(chapter: str, scale: str | None = None) -> pd.DataFrame:
     t = chapter_claims(chapter, book_scale())
     if scale is not None:
         t = t[t["scale"] == scale]
-    return t[["claim_id", "statement", "paper", "ours", "evidence", "protocol", "verdict", "rule"]]
+    return t[
+        ["claim_id", "chapter", "statement", "paper", "ours", "evidence", "protocol", "verdict", "stability", "rule"]
+    ]
+
+
+def verdict_html(table: pd.DataFrame) -> Any:
+    """A chapter's verdicts as the book shows them: one row per claim (stacked cards on a phone),
+    the verdict as a badge with its stability, the rule folded under it."""
+    from IPython.display import HTML
+
+    from .report import overview_html
+
+    return HTML(overview_html(table, chapter_link="{}.html", rules=True))
 
 
 def glue(name: str, value: Any, display: bool = False) -> None:
@@ -115,6 +128,9 @@ def figure(name: str, fig: Any) -> None:
 def show(df: pd.DataFrame, precision: int = 3, index: bool = False) -> Any:
     """A table styled for the book: fixed precision, no index, numbers aligned right, headers wrapped."""
     styler = df.style.format(precision=precision, na_rep="-").set_table_attributes('class="dp-table"')
+    p_columns = [c for c in df.columns if isinstance(c, str) and (c == "p" or c.startswith("p ("))]
+    if p_columns:
+        styler = styler.format(p_text, subset=p_columns)
     return styler if index else styler.hide(axis="index")
 
 
@@ -128,5 +144,6 @@ __all__ = [
     "status",
     "provenance",
     "verdicts",
+    "verdict_html",
     "glue",
 ]

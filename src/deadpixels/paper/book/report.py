@@ -116,7 +116,7 @@ def headline(table: pd.DataFrame) -> str:
     return " ".join(out)
 
 
-def overview_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html") -> str:
+def overview_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html", rules: bool = False) -> str:
     """The intro's table: one row per claim with its chapter, the paper's number, ours, the evidence
     (with its size) and the verdict as a coloured badge; becomes stacked cards on a narrow screen."""
     rows = []
@@ -128,7 +128,12 @@ def overview_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html") -
             ("the paper", html.escape(r.paper)),
             ("we find", html.escape(r.ours)),
             ("evidence", html.escape(r.evidence) + size),
-            ("verdict", f'<span class="badge-verdict {_slug(r.verdict)}">{html.escape(r.verdict)}</span>'),
+            (
+                "verdict",
+                f'<span class="badge-verdict {_slug(r.verdict)}">{html.escape(r.verdict)}</span>'
+                + (f"<br><small>{html.escape(r.stability)}</small>" if getattr(r, "stability", "") else "")
+                + (f"<details><summary>rule</summary><small>{html.escape(r.rule)}</small></details>" if rules else ""),
+            ),
         ]
         rows.append("<tr>" + "".join(f'<td data-label="{k}">{v}</td>' for k, v in cells) + "</tr>")
     head = "".join(f"<th>{k}</th>" for k in ("claim", "the paper", "we find", "evidence", "verdict"))

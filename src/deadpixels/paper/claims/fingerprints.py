@@ -44,8 +44,16 @@ def _ours(obj: object) -> bool:
     return getattr(obj, "__module__", "").startswith(RULE_PACKAGES)
 
 
+def _class(cls: type, seen: set[int]) -> Iterator[str]:
+    """A rules class (``Effect``, ``Region``): its source, so that a changed method counts."""
+    if id(cls) not in seen:
+        seen.add(id(cls))
+        yield _normalised(cls)
+
+
 def _parts(fn: Callable, seen: set[int]) -> Iterator[str]:
-    """What decides ``fn``'s result: its source, and what it reads by name, recursively."""
+    """What decides ``fn``'s result: its source, and what it reads by name, recursively (functions,
+    the classes of the rules and of their constants, and the constants' values)."""
     if id(fn) in seen:
         return
     seen.add(id(fn))
@@ -55,8 +63,12 @@ def _parts(fn: Callable, seen: set[int]) -> Iterator[str]:
         obj = namespace.get(name)
         if isinstance(obj, types.FunctionType) and _ours(obj):
             yield from _parts(obj, seen)
+        elif isinstance(obj, type) and _ours(obj):
+            yield from _class(obj, seen)
         elif isinstance(obj, (int, float, tuple)) or (_ours(type(obj)) and not callable(obj)):
             yield f"{name}={obj!r}"
+            if _ours(type(obj)):
+                yield from _class(type(obj), seen)
 
 
 def fingerprint(claim: Claim) -> str:

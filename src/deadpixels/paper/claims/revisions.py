@@ -36,7 +36,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         _AUDIT,
         _OLD_CPU,
         "inconclusive -> not reproduced (raw L1 x0.95 [0.81, 1.10] excludes the paper's region, x0.80 or lower)",
-        "2859550b9151",
+        "ad192f270e9c",
     ),
     Revision(
         "kp-smoother",
@@ -46,7 +46,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         _OLD_CPU,
         "not reproduced -> not testable (noise training 82.5% and BlurPool 46.6% against vanilla's 93.0% fail "
         "their gates)",
-        "075a31a72986",
+        "72500f458f70",
     ),
     Revision(
         "kp-accuracy",
@@ -55,7 +55,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         _AUDIT,
         _OLD_CPU,
         "inconclusive -> inconclusive (+0.00 pt [-2.81, +2.81] holds 0 and the paper's cost)",
-        "7aca04684951",
+        "014ff7cdb68a",
     ),
     Revision(
         "theorem1",
@@ -64,7 +64,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         _AUDIT,
         _OLD_CPU,
         "not reproduced -> not reproduced (r = 0.17 [-0.01, 0.35])",
-        "4262092e4441",
+        "553cc30c0c2f",
     ),
     Revision(
         "table5-std",
@@ -73,7 +73,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         "one uncorrected p = 0.039 made it 'partially' while CV(R_XY) moved the wrong way",
         _OLD_CPU,
         "partially reproduced -> not reproduced (CV(R_XY) x1.13 [0.87, 1.48])",
-        "9e1887f709be",
+        "1b23050cdb8c",
     ),
     Revision(
         "translation",
@@ -82,7 +82,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         _AUDIT,
         _OLD_CPU,
         "inconclusive -> not reproduced (x1.01 [0.97, 1.04])",
-        "6a3edb8bef47",
+        "c7d8ad62727a",
     ),
     Revision(
         "micro-object",
@@ -103,7 +103,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         _AUDIT,
         "micro_object@e95f88d",
         "inconclusive -> not reproduced (+0.4 epochs [-5.8, +6.6])",
-        "d1be0f17f7ee",
+        "e22731db0661",
     ),
     Revision(
         "kp-lowers-l1-scratch",
@@ -122,7 +122,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         _AUDIT,
         "classification, imbalance_archs@e95f88d",
         "reproduced -> reproduced (x0.31 [0.22, 0.45])",
-        "91fb32c41436",
+        "ef4845ca9fd5",
     ),
     Revision(
         "kp-accuracy-scratch",
@@ -139,7 +139,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         _AUDIT,
         "classification@e95f88d",
         "inconclusive -> inconclusive (-1.43 pt [-18.69, +15.83])",
-        "fe8d1c0e9f50",
+        "76bbfea2dbf2",
     ),
     Revision(
         "translation-scratch",
@@ -156,7 +156,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         _AUDIT,
         "classification@e95f88d",
         "reproduced -> reproduced (x0.75 [0.63, 0.90])",
-        "fbce8a33cccb",
+        "19844b259583",
     ),
     Revision(
         "trf-not-accuracy-zoo",

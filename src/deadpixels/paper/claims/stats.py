@@ -45,6 +45,13 @@ def theorem1_fits(t: pd.DataFrame, by: tuple[str, ...] = ("method", "seed")) -> 
     return pd.DataFrame(rows)
 
 
+def p_text(p: float) -> str:
+    """A p-value as the book writes it: "p = 0.034", "p < 0.001" (never "p = 0.000")."""
+    if not np.isfinite(p):
+        return "p n/a"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
 @dataclass(frozen=True)
 class Effect:
     """A paired or one-sample effect: mean with a 95% CI, p-value, n and the minimal detectable
@@ -60,7 +67,7 @@ class Effect:
     def text(self, unit: str = "", digits: int = 2) -> str:
         f = f"{{:+.{digits}f}}"
         return (
-            f"{f.format(self.mean)}{unit} [95% CI {f.format(self.lo)}, {f.format(self.hi)}], p = {self.p:.3f}, "
+            f"{f.format(self.mean)}{unit} [95% CI {f.format(self.lo)}, {f.format(self.hi)}], {p_text(self.p)}, "
             f"n = {self.n}, MDE {abs(self.mde):.{digits}f}{unit}"
         )
 
@@ -98,4 +105,4 @@ def spearman_ci(x: Any, y: Any, n_boot: int = 2000, seed: int = 0) -> tuple[floa
     return float(rho), float(p), float(lo), float(hi)
 
 
-__all__ = ["rank_correlation", "theorem1_fits", "Effect", "paired_effect", "log_ratio_effect", "spearman_ci"]
+__all__ = ["p_text", "rank_correlation", "theorem1_fits", "Effect", "paired_effect", "log_ratio_effect", "spearman_ci"]
