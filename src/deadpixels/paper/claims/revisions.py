@@ -178,6 +178,23 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         "reproduced -> reproduced (35/35, 12/12, 31/31)",
         "8e738a419aea",
     ),
+    *(
+        Revision(
+            cid,
+            "2026-11-26",
+            "Refactor: the correlation rule is one function shared by the fine-tuned and the from-scratch rows "
+            "(claims.finetuned.theorem1_correlation); no threshold or region changed.",
+            "one computation for the same rule",
+            data,
+            f"none (verdict and numbers unchanged on {data})",
+            fp,
+        )
+        for cid, data, fp in (
+            ("theorem1", "kp_finetune@cb9368d", "4e03291d7086"),
+            ("theorem1-gpu", "kp_finetune@31dcb3e (gpu, partial)", "f8bfea57f279"),
+            ("theorem1-scratch", "classification@e95f88d", "361de4bce2c2"),
+        )
+    ),
     Revision(
         "erf-not-accuracy",
         "2026-11-26",
@@ -189,6 +206,7 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
         "3682d90b08a7",
     ),
 )
+
 
 def latest_fingerprint(claim_id: str) -> str | None:
     """The fingerprint the log records for the claim's current rule (None if none is recorded)."""

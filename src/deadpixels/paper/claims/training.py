@@ -13,7 +13,7 @@ from ..lab.reference import FIG5_R2, TABLE3, TABLE4, TABLE6
 from ..pipeline.results import Result
 from .contrasts import GATE_POINTS, gate, ratio
 from .engine import Need, claim
-from .finetuned import smoother
+from .finetuned import smoother, theorem1_correlation
 from .regions import COST_REGION, CV_MD_REGION, CV_R_REGION, L1_REGION, MICRO_REGION, R_REGION, TRANSLATION_REGION
 from .stats import Effect, log_ratio_effect, paired_effect, theorem1_fits
 from .verdicts import NOT, NOT_TESTABLE, REPRODUCED, all_required, judge
@@ -125,12 +125,7 @@ def _kp_acc_scratch(r: dict[str, Result]) -> tuple[str, str]:
     (Need("classification", "theorem1", "method", ("vanilla",)),),
 )
 def _theorem1_scratch(r: dict[str, Result]) -> tuple[str, str]:
-    f = theorem1_fits(r["classification"].tables["theorem1"])
-    v = f[f["method"] == "vanilla"]
-    e = paired_effect(np.sign(v["slope"]) * np.sqrt(v["r2"]))
-    return f"r = {e.mean:.2f} [{e.lo:.2f}, {e.hi:.2f}] (R^2 {v['r2'].mean():.2f}, n = {e.n})", judge(
-        e.lo, e.hi, R_REGION
-    )
+    return theorem1_correlation(r["classification"].tables["theorem1"])
 
 
 @claim(

@@ -13,9 +13,9 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from .experiment import Experiment, config_dict
+from .experiment import Experiment
 from .provenance import source_hash_at
-from .results import config_hash, result_folder
+from .results import config_hash, describe, result_folder
 from .runner import as_output, safe_key
 from .store import CacheError, Result, load_folder, save
 
@@ -66,15 +66,7 @@ def collect(
         raise ValueError(f"the result cannot be assembled without cell {exc}") from None
     res = Result.from_output(experiment.name, scale, out)
     res.provenance = {
-        "experiment": experiment.name,
-        "chapter": experiment.chapter,
-        "scale": scale,
-        "config": config_dict(config),
-        "config_hash": chash,
-        "canonical": True,
-        "seed": getattr(config, "seed", None),
-        "data": getattr(config, "data", None),
-        "source_module": module,
+        **describe(experiment, scale, config, config),
         "source_hash": expected,
         "git_commit": commit,
         "dirty": False,

@@ -80,15 +80,7 @@ def run_and_save(
     grid = run_grid(experiment, scale, config, chash, ctx, root, executor)
     res = Result.from_output(experiment.name, scale, experiment.as_grid.aggregate(config, grid.outputs))
     res.provenance = {
-        "experiment": experiment.name,
-        "chapter": experiment.chapter,
-        "scale": scale,
-        "config": config_dict(config),
-        "config_hash": chash,
-        "canonical": config == canonical,
-        "seed": getattr(config, "seed", None),
-        "data": getattr(config, "data", None),
-        "source_module": experiment.run.__module__,
+        **describe(experiment, scale, config, canonical),
         "source_hash": source,
         **git,
         "environment": environment(ctx.device_name),
@@ -97,6 +89,21 @@ def run_and_save(
         "cells": {"n": len(grid.outputs), "computed_in_this_run": grid.computed, "wall_time_s": grid.wall_time_s},
     }
     return load_folder(save(res, folder))
+
+
+def describe(experiment: Experiment, scale: str, config: Any, canonical: Any) -> dict[str, Any]:
+    """What every result's provenance says first: the experiment, its scale, config and data."""
+    return {
+        "experiment": experiment.name,
+        "chapter": experiment.chapter,
+        "scale": scale,
+        "config": config_dict(config),
+        "config_hash": config_hash(config),
+        "canonical": config == canonical,
+        "seed": getattr(config, "seed", None),
+        "data": getattr(config, "data", None),
+        "source_module": experiment.run.__module__,
+    }
 
 
 def clear_cells(experiment: Experiment, scale: str, config: Any = None) -> None:
@@ -129,6 +136,7 @@ __all__ = [
     "load",
     "load_folder",
     "run_and_save",
+    "describe",
     "cell_progress",
     "clear_cells",
 ]
