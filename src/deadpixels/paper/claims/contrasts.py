@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..lab.models import RESNETS
 from ..pipeline.results import Result
 from .stats import Effect, log_ratio_effect, paired_effect
 
@@ -54,4 +55,21 @@ def size(r: Result) -> str:
     return text
 
 
-__all__ = ["GATE_POINTS", "LABEL", "gate", "contrast", "ratio", "size"]
+def scratch_size(r: Result) -> str:
+    """The size of a from-scratch experiment (classification, imbalance_archs, micro_object), from its config."""
+    c = r.provenance["config"]
+    archs = ", ".join(RESNETS.get(a, a) for a in c["archs"])
+    seeds = len(c["seeds"]) + len(c.get("extra_seeds", []))
+    return (
+        f"{archs} at {c['width']:g} width trained from scratch: {c['epochs']} epochs of {c['n_train']:,} images, "
+        f"{c['size']} px, {seeds} seed{'s' if seeds > 1 else ''} at most per method"
+    )
+
+
+def erf_size(r: Result) -> str:
+    """The size of the ImageNet-trained ERF measurement (erf_trained), from its config."""
+    c = r.provenance["config"]
+    return f"EfficientNet-Lite0/1/2, ImageNet weights, ERF on {c['n_images']} images at {c['size']} px, bootstrap CIs"
+
+
+__all__ = ["GATE_POINTS", "LABEL", "gate", "contrast", "ratio", "size", "scratch_size", "erf_size"]

@@ -157,6 +157,20 @@ def evaluate(c: Claim, results: dict[str, Result]) -> Outcome:
     return ours, verdict
 
 
+def protocol(c: Claim, results: dict[str, Result]) -> str:
+    """The evidence's protocol and size: the claim's own statement of it, or, for a claim on
+    from-scratch models, the size of the experiments it reads ("" where nothing is cached)."""
+    if missing(c, results) is not None:
+        return ""
+    if c.protocol is not None:
+        return c.protocol(results)
+    from .contrasts import erf_size, scratch_size  # helpers of the rules, imported where they are needed
+
+    sizes = {"classification": scratch_size, "imbalance_archs": scratch_size, "micro_object": scratch_size}
+    sizes["erf_trained"] = erf_size
+    return "; ".join(sizes[n](results[n]) for n in c.experiments if n in sizes)
+
+
 def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -> pd.DataFrame:
     """Every claim with the paper's value, ours and the verdict from the cached results at ``scale``
     (or from ``results``, by experiment name, where given)."""
@@ -183,7 +197,7 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
                 "paper_ref": c.paper_ref,
                 "statement": c.statement,
                 "evidence": c.evidence,
-                "protocol": c.protocol(cache) if c.protocol is not None and missing(c, cache) is None else "",
+                "protocol": protocol(c, cache),
                 "paper": c.paper,
                 "ours": ours,
                 "scale": c.scale or scale,

@@ -33,7 +33,7 @@ def _only(results: dict[str, Result], names: tuple[str, ...], seeds: list) -> di
 
 
 def seed_halves(c: Claim, results: dict[str, Result], verdict: str) -> str:
-    """"stable", "fragile (halves: a / b)", or why the check does not apply."""
+    """ "stable", "fragile (halves: a / b)", or why the check does not apply."""
     if c.evidence not in SEEDED:
         return ""
     if any(n not in results for n in c.experiments):
