@@ -118,9 +118,16 @@ def glue(name: str, value: Any, display: bool = False) -> None:
 
 def figure(name: str, fig: Any) -> None:
     """Glue a matplotlib figure for a numbered ``{glue:figure}`` in the text, and close it so the
-    code cell shows nothing itself."""
+    code cell shows nothing itself. A figure whose text overprints other text, or is too small to
+    read at the book's column width, stops the build (:mod:`.figure_check`)."""
     import matplotlib.pyplot as plt
 
+    from .figure_check import problems
+
+    found = problems(fig)
+    if found:
+        plt.close(fig)
+        raise ValueError(f"figure {name!r} is not readable: {'; '.join(found[:5])}")
     glue(name, fig, display=False)
     plt.close(fig)
 

@@ -18,17 +18,18 @@ from .plotting import METHOD_COLOURS, METHOD_LABELS, erf_image, styled
 
 @styled
 def theorem1_scatter(theorem1: pd.DataFrame, seed: int = 0) -> plt.Figure:
-    """Fig. 5 analogue: MD against R_XY over the 25 pixels, vanilla beside KP, with the fitted line."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    """Paper Fig. 5 analogue: MD against R_XY over the 25 pixels, vanilla beside KP, with the fitted line."""
+    fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.6), layout="constrained")
     for ax, method in zip(axes, ["vanilla", "kp"]):
         d = theorem1[(theorem1["method"] == method) & (theorem1["seed"] == seed)]
         fit = theorem1_fits(d).iloc[0]
         ax.scatter(d["R"], d["MD"], color=METHOD_COLOURS[method], s=22)
         xs = np.linspace(d["R"].min(), d["R"].max(), 10)
         ax.plot(xs, fit["intercept"] + fit["slope"] * xs, color="#555555", ls="--")
-        ax.set_title(f"{METHOD_LABELS[method]}: R² = {fit['r2']:.3f} (paper, before KP: {FIG5_R2})", fontsize=11)
+        ax.set_title(f"{METHOD_LABELS[method]}: R² = {fit['r2']:.2f}", fontsize=11)
         ax.set_xlabel("$R_{XY}$ (output ERF)")
         ax.set_ylabel("MD (mean |Δy|)")
+    fig.suptitle(f"paper, before KP: R² = {FIG5_R2}", fontsize=11)
     return fig
 
 
@@ -68,18 +69,26 @@ def attack_curves(attack: pd.DataFrame) -> plt.Figure:
 
 
 @styled
-def census_grid(census: Result, names: Sequence[str], ncol: int = 8, zoom: int = 48) -> plt.Figure:
-    """Small multiples of the structural output ERF of every analysed model (central ``zoom`` px)."""
+def census_grid(census: Result, names: Sequence[str], ncol: int = 5, zoom: int = 48) -> plt.Figure:
+    """Small multiples of the structural output ERF of every analysed model (central ``zoom`` px),
+    sized for the book's text column (so titles stay legible), one colour scale with its colourbar."""
     rows = [list(names[i : i + ncol]) for i in range(0, len(names), ncol)]
-    fig, axes = plt.subplots(len(rows), ncol, figsize=(1.6 * ncol, 1.75 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), ncol, figsize=(7.6, 1.75 * len(rows)), squeeze=False, layout="constrained")
     for i, row in enumerate(rows):
         for j in range(ncol):
             ax = axes[i][j]
             if j < len(row):
-                erf_image(ax, census.arrays[f"{row[j]}/structural"].astype(float), row[j], zoom=zoom)
-                ax.title.set_fontsize(9)
+                erf_image(ax, census.arrays[f"{row[j]}/structural"].astype(float), "", zoom=zoom, vmax=1.0)
+                ax.set_title(row[j], fontsize=9)
             else:
                 ax.axis("off")
+    image = axes[0][0].images[0]
+    if len(rows[-1]) < ncol:  # the colourbar sits in the free cells of the last row
+        spare = axes[-1][ncol - 1]
+        cax = spare.inset_axes([0.0, 0.55, 1.0, 0.12])
+        fig.colorbar(image, cax=cax, orientation="horizontal", ticks=[0, 0.5, 1], label="ERF / peak")
+    else:
+        fig.colorbar(image, ax=axes, shrink=0.5, ticks=[0, 0.5, 1], label="ERF / peak", location="bottom")
     return fig
 
 

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .readability import readable, spread_labels
+
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 METHOD_COLOURS = {"vanilla": "#0072B2", "kp": "#D55E00", "noise": "#009E73", "blurpool": "#CC79A7"}
@@ -27,12 +29,13 @@ STYLE = {"figure.dpi": 100, "axes.spines.top": False, "axes.spines.right": False
 
 
 def styled(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Run a figure function under :data:`STYLE`."""
+    """Run a figure function under :data:`STYLE`, then make its figure :func:`readable`."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with plt.rc_context(STYLE):
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
+            return readable(out) if isinstance(out, plt.Figure) else out
 
     return wrapper
 
@@ -64,14 +67,22 @@ def erf_grid(
     size: float = 1.9,
 ) -> plt.Figure:
     """Small multiples of ERF maps, one colour scale (each map divided by its peak); ``zoom`` shows
-    the central pixels only (one value, or one per row)."""
+    the central pixels only (one value, or one per row). More than five columns would not fit the
+    book's column legibly, so such a grid is drawn transposed (the columns become rows)."""
     nr, nc = len(maps), len(maps[0])
     zooms = list(zoom) if isinstance(zoom, (list, tuple)) else [zoom] * nr
-    fig, axes = plt.subplots(nr, nc, figsize=(size * nc, size * nr), squeeze=False)
+    cell = [[(maps[i][j], zooms[i]) for j in range(nc)] for i in range(nr)]
+    if nc > 5:
+        cell = [list(col) for col in zip(*cell)]
+        row_labels, col_labels, nr, nc = col_labels, row_labels, nc, nr
+    fig, axes = plt.subplots(nr, nc, figsize=(size * nc + 1.4, size * nr), squeeze=False, layout="constrained")
     for i in range(nr):
         for j in range(nc):
-            erf_image(axes[i][j], maps[i][j], col_labels[j] if i == 0 else "", zooms[i])
-        axes[i][0].set_ylabel(row_labels[i], fontsize=11)
+            R, z = cell[i][j]
+            erf_image(axes[i][j], R, col_labels[j] if i == 0 else "", z)
+            axes[i][j].title.set_fontsize(10)
+        long = len(row_labels[i]) > 8  # a long row label is written across, so it cannot run into the next
+        axes[i][0].set_ylabel(row_labels[i], fontsize=11, rotation=0 if long else 90, ha="right" if long else "center")
     im = axes[0][0].images[0]
     fig.colorbar(im, ax=axes, shrink=0.6, label="ERF / peak")
     return fig
@@ -127,9 +138,13 @@ def labelled_scatter(
             s=36,
             zorder=3,
         )
-    for xi, yi, lab in zip(x, y, labels):
-        if lab:
-            ax.annotate(lab, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=10)
+    notes = [
+        ax.annotate(lab, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=10)
+        for xi, yi, lab in zip(x, y, labels)
+        if lab
+    ]
+    ax.margins(x=0.1, y=0.12)  # room for the labels of the outermost points
+    spread_labels(fig, notes)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
@@ -169,30 +184,32 @@ def sigma_depth_figure(sig: pd.DataFrame, trf: pd.DataFrame) -> plt.Figure:  # n
 
 @styled
 def coverage_figure(length: int = 16) -> plt.Figure:
-    """The paper's Fig. 2: how often each input position is covered by stride-2 windows."""
+    """The paper's Fig. 2: how often each input position is covered by stride-2 windows, each odd
+    kernel beside its kernel-padded even one (1-D counts as bars, 2-D as an image). A bar is blue
+    where its count equals the centre position's and orange where it differs (an uneven position)."""
     from ...kernel_padding import window_coverage
 
-    cases = [
-        (3, 1, "3x3, stride 2 (odd)"),
-        (4, 1, "4x4, stride 2 (KP)"),
-        (1, 0, "1x1, stride 2 (shortcut)"),
-        (2, 0, "2x2, stride 2 (KP)"),
-        (7, 3, "7x7, stride 2 (stem)"),
-        (8, 3, "8x8, stride 2 (KP)"),
+    pairs = [
+        ((3, 1, "3x3/s2 (odd)"), (4, 1, "4x4/s2 (KP)")),
+        ((1, 0, "1x1/s2 (shortcut)"), (2, 0, "2x2/s2 (KP)")),
+        ((7, 3, "7x7/s2 (stem)"), (8, 3, "8x8/s2 (KP)")),
     ]
-    fig, axes = plt.subplots(2, len(cases), figsize=(2.2 * len(cases), 4.6), gridspec_kw={"height_ratios": [1, 2]})
-    for j, (k, p, title) in enumerate(cases):
-        c = window_coverage(length, k, 2, p)
-        axes[0][j].bar(range(length), c, color=[OKABE_ITO[0] if v == c[length // 2] else OKABE_ITO[3] for v in c])
-        axes[0][j].set_title(title, fontsize=10)
-        axes[0][j].set_ylim(0, max(c.max(), 1) + 0.5)
-        axes[0][j].set_xticks([])
-        im = axes[1][j].imshow(np.outer(c, c), cmap="cividis", vmin=0, interpolation="nearest")
-        axes[1][j].set_xticks([])
-        axes[1][j].set_yticks([])
-        fig.colorbar(im, ax=axes[1][j], shrink=0.7)
-    axes[0][0].set_ylabel("windows per pixel (1-D)")
-    axes[1][0].set_ylabel("windows per pixel (2-D)")
+    counts = {k: window_coverage(length, k, 2, p) for pair in pairs for k, p, _ in pair}
+    fig, axes = plt.subplots(len(pairs), 4, figsize=(7.6, 2.0 * len(pairs) + 0.6), layout="constrained")
+    for i, pair in enumerate(pairs):
+        for j, (k, _p, title) in enumerate(pair):
+            c = counts[k]
+            bars, image = axes[i][2 * j], axes[i][2 * j + 1]
+            bars.bar(range(length), c, color=[OKABE_ITO[0] if v == c[length // 2] else OKABE_ITO[3] for v in c])
+            bars.set_title(title, fontsize=10)
+            bars.set_ylim(0, max(c.max(), 1) + 0.5)
+            bars.set_xticks([])
+            grid = np.outer(c, c)
+            im = image.imshow(grid / max(grid.max(), 1), cmap="cividis", vmin=0, vmax=1, interpolation="nearest")
+            image.set_xticks([])
+            image.set_yticks([])
+    fig.colorbar(im, ax=axes, shrink=0.5, label="2-D windows per pixel / map maximum")
+    fig.supylabel("windows per pixel (1-D bars)", fontsize=10)
     return fig
 
 
