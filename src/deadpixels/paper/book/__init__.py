@@ -88,6 +88,18 @@ def provenance(res: dict[str, Result]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def provenance_block(res: dict[str, Result]) -> Any:
+    """The chapter's provenance table in a collapsible block whose summary line is always visible."""
+    from IPython.display import HTML
+
+    table = show(provenance(res)).to_html()
+    commits = sorted({(r.provenance.get("git_commit") or "?")[:7] for r in res.values()})
+    summary = (
+        f"Provenance: {len(res)} cached results, from commit{'s' if len(commits) > 1 else ''} {', '.join(commits)}"
+    )
+    return HTML(f'<details class="dp-provenance"><summary>{summary} (device, date, files)</summary>{table}</details>')
+
+
 def verdicts(chapter: str, scale: str | None = None) -> pd.DataFrame:
     """The chapter's claims (those read at ``scale`` only, where given): the paper's value, ours,
     the evidence with its protocol and size, and the computed verdict."""
@@ -133,8 +145,34 @@ def figure(name: str, fig: Any) -> None:
     plt.close(fig)
 
 
+#: Human headers for the raw column names the results use.
+HEADERS = {
+    "claim_id": "claim",
+    "spearman_rho": "Spearman ρ",
+    "spearman_p": "p (Spearman)",
+    "kendall_tau": "Kendall τ",
+    "kendall_p": "p (Kendall)",
+    "n": "n",
+    "crop_area_min": "crop area, min",
+    "crop_area_max": "crop area, max",
+    "vanilla_test_acc": "vanilla test accuracy",
+    "in_band": "in the 60-95% band",
+    "chosen": "the pilot's choice",
+    "task": "the task used",
+    "n_odd_stride": "odd/even layers",
+    "kp_L1": "L1 after KP",
+    "kp_lattice": "lattice ratio after KP",
+    "acc1": "Acc@1 (%)",
+    "acc5": "Acc@5 (%)",
+    "trf": "TRF (px)",
+    "max_abs_diff": "max |y_KP - y|",
+}
+
+
 def show(df: pd.DataFrame, precision: int = 3, index: bool = False) -> Any:
-    """A table styled for the book: fixed precision, no index, numbers aligned right, headers wrapped."""
+    """A table styled for the book: human headers, fixed precision, p-values as "p < 0.001", no
+    index, numbers aligned right, headers wrapped."""
+    df = df.rename(columns={k: v for k, v in HEADERS.items() if k in df.columns})
     styler = df.style.format(precision=precision, na_rep="-").set_table_attributes('class="dp-table"')
     p_columns = [c for c in df.columns if isinstance(c, str) and (c == "p" or c.startswith("p ("))]
     if p_columns:
@@ -151,6 +189,8 @@ __all__ = [
     "optional",
     "status",
     "provenance",
+    "provenance_block",
+    "HEADERS",
     "verdicts",
     "verdict_html",
     "glue",
