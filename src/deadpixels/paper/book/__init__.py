@@ -176,7 +176,7 @@ def show(df: pd.DataFrame, precision: int = 3, index: bool = False) -> Any:
     styler = df.style.format(precision=precision, na_rep="-").set_table_attributes('class="dp-table"')
     p_columns = [c for c in df.columns if isinstance(c, str) and (c == "p" or c.startswith("p ("))]
     if p_columns:
-        styler = styler.format(p_text, subset=p_columns)
+        styler = styler.format(lambda p: p_text(p).removeprefix("p ").removeprefix("= "), subset=p_columns)
     return styler if index else styler.hide(axis="index")
 
 
