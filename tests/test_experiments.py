@@ -27,12 +27,13 @@ def test_cli_runs_every_experiment_at_smoke_scale(results_tmp, capsys):
     assert cli.main(["claims", "--scale", "smoke"]) == 0
     claims = pd.read_csv(results_tmp / "claims_smoke.csv")
     assert json.loads((results_tmp / "claims_smoke_provenance.json").read_text())["scale"] == "smoke"
-    assert list(claims.columns[:9]) == [
+    assert list(claims.columns[:10]) == [
         "claim_id",
         "chapter",
         "paper_ref",
         "statement",
         "evidence",
+        "protocol",
         "paper",
         "ours",
         "scale",
