@@ -128,7 +128,7 @@ def _l1(r: dict[str, Result]) -> tuple[str, str]:
 @_finetune_claim(
     "kp-lattice",
     "04_kernel_padding",
-    "Sec. 4, Fig. 3",
+    "Sec. 4",
     "After kernel padding the checkerboard of the output ERF is gone",
     "the checkerboard disappears",
     "paired difference of log lattice ratio, KP - vanilla; the paper's region: KP removes at least half of "
