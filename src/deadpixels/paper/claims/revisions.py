@@ -195,6 +195,22 @@ REVISIONS: tuple[Revision, ...] = EARLY + (
             ("theorem1-scratch", "classification@e95f88d", "361de4bce2c2"),
         )
     ),
+    *(
+        Revision(
+            cid,
+            "2026-11-26",
+            "The claim cites Sec. 4 only; 'Fig. 3' was dropped (our notes of the paper do not describe that figure). "
+            "The rule is unchanged.",
+            "a citation we cannot check",
+            data,
+            "none (the fingerprint covers the claim's declaration)",
+            fp,
+        )
+        for cid, data, fp in (
+            ("kp-lattice", "kp_finetune@cb9368d", "1a5823d2649b"),
+            ("kp-lattice-gpu", "kp_finetune@31dcb3e (gpu, partial)", "1396fff6b850"),
+        )
+    ),
     Revision(
         "erf-not-accuracy",
         "2026-11-26",
