@@ -173,3 +173,46 @@ def test_a_float32_erf_on_the_gpu_is_within_1_percent_of_the_float64_one():
         assert row["effective_rf_float32_vs_float64_256_images"] < 0.01, target
         assert row["loop_float32_tf32_off_vs_float64_16_images"] < 0.01, target
         assert row["loop_float32_tf32_allowed_vs_float64_16_images"] > 0.05, target  # TF32 is what moved it
+
+
+def test_collect_on_a_copied_tree_takes_the_checked_source_hash(results_tmp, monkeypatch):
+    """On a GPU machine there is no git: the run checked the tree's hash against the commit's, and
+    collect takes that hash instead, saying so; any other hash is refused."""
+    from deadpixels.paper.pipeline import collect as C
+
+    toy, cells = _toy_cells(results_tmp)
+    monkeypatch.setattr(C, "source_hash_at", lambda commit, module: None)
+    with pytest.raises(ValueError, match="--source-hash"):
+        C.collect(toy, "smoke", cells, "abc1234", partial=True)
+    with pytest.raises(ValueError, match="is not this tree's source hash"):
+        C.collect(toy, "smoke", cells, "abc1234", partial=True, tree_source_hash="0" * 16)
+    res = C.collect(toy, "smoke", cells, "abc1234", partial=True, tree_source_hash=P.source_hash(toy.run.__module__))
+    assert "copied tree" in res.provenance["commit_from"] and res.provenance["git_commit"] == "abc1234"
+
+
+def test_the_spread_of_rerun_cells_is_measured_against_the_cached_ones(results_tmp):
+    from deadpixels.paper.pipeline import results as R
+    from deadpixels.paper.pipeline.verify import cell_spread
+    from test_grid import QUIET, TOY
+
+    R.run_and_save(TOY, "smoke", QUIET)
+    t = cell_spread(TOY, "smoke", ["seed=0", "seed=1"], repeat=2, ctx=QUIET)
+    assert set(t["cell"]) == {"seed=0", "seed=1"} and set(t["repeat"]) == {1, 2}
+    assert (t["max_abs_diff"] == 0).all()  # the same machine, threads and code: the same numbers
+    with pytest.raises(ValueError, match="has no cell nope"):
+        cell_spread(TOY, "smoke", ["nope"], ctx=QUIET)
+
+
+def test_the_gpu_scripts_parse_and_refuse_other_code(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    for script in ("scripts/gpu-run.sh", "scripts/gpu-land.sh"):
+        assert subprocess.run(["bash", "-n", str(P.REPO_ROOT / script)], check=False).returncode == 0, script
+    out = subprocess.run(
+        ["bash", "scripts/gpu-run.sh", "0" * 40, "0" * 16, str(tmp_path / "out")],
+        cwd=P.REPO_ROOT, capture_output=True, text=True, check=False, timeout=120,
+        env={**os.environ, "GPU_SCALE": "smoke", "GPU_DEVICE": "cpu", "PYTHON": sys.executable},
+    )
+    assert out.returncode == 3 and "refusing to run" in out.stdout

@@ -13,8 +13,6 @@ import os
 import sys
 import time
 
-from ..pipeline.context import RunContext
-from ..pipeline.executors import make_executor
 from ..pipeline.experiment import SCALES, override
 from ..pipeline.results import (
     CacheError,
@@ -32,43 +30,8 @@ from ..pipeline.results import (
 )
 from . import validate
 from .parser import parser
-
-
-def _resolve(whats: list[str]) -> list[str]:
-    """Experiment names from names, chapters (``04``, ``04_kernel_padding``, or a longer prefix of
-    one chapter) or ``all``; anything else, an empty word included, is an error."""
-    from ..experiments import EXPERIMENTS, chapters
-
-    chosen: list[str] = []
-    for what in whats:
-        if what == "all":
-            names = sorted(EXPERIMENTS)
-        elif what in EXPERIMENTS:
-            names = [what]
-        else:
-            hits = [c for c in chapters() if c == what or (len(what) >= 2 and c.startswith(what))]
-            names = [n for n, e in EXPERIMENTS.items() if len(hits) == 1 and e.chapter == hits[0]]
-        if not names:
-            raise ValueError(
-                f"unknown experiment or chapter {what!r}; experiments: {', '.join(sorted(EXPERIMENTS))}; "
-                f"chapters: {', '.join(chapters())} (or their two-digit numbers); or 'all'"
-            )
-        chosen += [n for n in names if n not in chosen]
-    return chosen
-
-
-def _at_scale(whats: list[str], scale: str) -> list[object]:
-    """The chosen experiments that have ``scale``; the others are named and skipped."""
-    from ..experiments import get_experiment
-
-    chosen = []
-    for name in _resolve(whats):
-        exp = get_experiment(name)
-        if scale in exp.configs:
-            chosen.append(exp)
-        else:
-            print(f"== {name} has no {scale} scale; skipped")
-    return chosen
+from .selection import at_scale, resolve, runner
+from .verifying import verify_command
 
 
 def _state(name: str, scale: str) -> str:
@@ -111,21 +74,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _runner(args: argparse.Namespace) -> tuple[RunContext, object]:
-    """The run context and the executor the options ask for, both checked before any work."""
-    ctx = RunContext.create(args.device, progress=not args.quiet, threads=args.threads)
-    args.device = str(ctx.device)
-    parameters = validate.slurm_parameters(args)  # make_executor refuses them with --executor local
-    logs = results_dir() / ".submitit" / time.strftime("%Y%m%d-%H%M%S")
-    return ctx, make_executor(args.executor, args.jobs, logs, **parameters)
-
-
 def _plan(args: argparse.Namespace) -> list[tuple[str, object]]:
     """Every (experiment, config) that ``run`` will compute, checked before the first starts: the
     seeds, each config and each results folder."""
     seeds = validate.seeds(args.seeds)
     plan = []
-    for exp in _at_scale(args.what, args.scale):
+    for exp in at_scale(args.what, args.scale):
         config = exp.config(args.scale)
         if seeds is not None:
             config = override(config, seeds=seeds)
@@ -137,7 +91,7 @@ def _plan(args: argparse.Namespace) -> list[tuple[str, object]]:
 def _cmd_run(args: argparse.Namespace) -> int:
     from ..experiments import get_experiment
 
-    ctx, executor = _runner(args)
+    ctx, executor = runner(args)
     summary = []
     for name, config in _plan(args):
         start = time.time()
@@ -149,31 +103,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print("\nsummary:")
     for name, secs, folder in summary:
         print(f"  {name:<16} {secs:8.1f} s  -> {folder}")
-    return 0
-
-
-def _cmd_verify(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from ..claims import compare_verdicts
-    from ..pipeline.verify import summarise, summarise_compact, verify
-
-    ctx, executor = _runner(args)
-    failed = []
-    for exp in _at_scale(args.what, args.scale):
-        name = exp.name
-        print(f"== verify {name} at {args.scale} scale ({exp.tolerance.describe()})", flush=True)
-        table = summarise(verify(exp, args.scale, ctx, verdicts=compare_verdicts, executor=executor))
-        bad = table[table["status"] != "ok"]
-        with pd.option_context("display.max_colwidth", 70, "display.width", 200, "display.max_rows", 500):
-            print(summarise_compact(table).to_string(index=False) if not args.full else table.to_string(index=False))
-        print(f"   {len(table) - len(bad)}/{len(table)} items agree" + ("" if bad.empty else f"; {len(bad)} MISMATCH"))
-        if not bad.empty:
-            failed.append(name)
-    if failed:
-        print(f"\nverify failed for: {', '.join(failed)}")
-        return 1
-    print("\nverify: every rerun agrees with its cached result")
     return 0
 
 
@@ -210,7 +139,9 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     cells = Path(args.cells)
     if not cells.is_dir():
         raise ValueError(f"--cells {args.cells!r} is not a folder")
-    res = collect(get_experiment(args.experiment), args.scale, cells, args.commit, args.partial, args.wall_time)
+    res = collect(
+        get_experiment(args.experiment), args.scale, cells, args.commit, args.partial, args.wall_time, args.source_hash
+    )
     print(f"collected {res.provenance['cells']['present']} cells -> {res.folder}")
     if partial_note(res):
         print(partial_note(res, cells=True))
@@ -222,7 +153,7 @@ def _cmd_hash(args: argparse.Namespace) -> int:
     from ..experiments import get_experiment
     from ..pipeline.provenance import source_hash
 
-    names = _resolve(args.what)
+    names = resolve(args.what)
     for name in names:
         digest = source_hash(get_experiment(name).run.__module__)
         print(digest if len(names) == 1 else f"{name} {digest}")
@@ -232,7 +163,7 @@ def _cmd_hash(args: argparse.Namespace) -> int:
 COMMANDS = {
     "list": _cmd_list,
     "run": _cmd_run,
-    "verify": _cmd_verify,
+    "verify": verify_command,
     "claims": _cmd_claims,
     "check": _cmd_check,
     "hash": _cmd_hash,

@@ -45,6 +45,16 @@ def parser(description: str = "") -> argparse.ArgumentParser:
     v.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     v.add_argument("--full", action="store_true", help="print every compared item, not only mismatches")
     v.add_argument("--quiet", action="store_true", help="no progress bars")
+    v.add_argument(
+        "--cells",
+        nargs="+",
+        default=None,
+        metavar="KEY",
+        help="rerun only these cells (e.g. 'seed=0,method=kp') and report how far each number lands from the "
+        "cached cell: the measured spread a trained tolerance comes from",
+    )
+    v.add_argument("--repeat", type=validate.positive_int, default=1, help="with --cells: reruns of each cell")
+    v.add_argument("--report", default=None, help="also write the comparison as JSON to this file")
     validate.add_runner_options(v)
     c = sub.add_parser("claims", help="print the claims table and write data/results/claims.csv")
     c.add_argument("--scale", choices=SCALES, default="cpu", help="which cached results the verdicts use")
@@ -59,6 +69,11 @@ def parser(description: str = "") -> argparse.ArgumentParser:
     g.add_argument("--commit", required=True, help="the commit the cells' code came from")
     g.add_argument("--partial", action="store_true", help="accept missing cells (the result then says so)")
     g.add_argument("--wall-time", type=float, default=None, help="seconds the runs took there (from their logs)")
+    g.add_argument(
+        "--source-hash",
+        default=None,
+        help="on a copied tree without git: COMMIT's source hash, already checked against this tree's",
+    )
     h = sub.add_parser("hash", help="the source hash of experiments' code (what provenance records), one per line")
     h.add_argument("what", nargs="+", help=what_help)
     k = sub.add_parser("check", help="dead-pixel check of any CNN: offending layers, imbalance before/after KP")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .experiment import Experiment
-from .provenance import source_hash_at
+from .provenance import source_hash, source_hash_at
 from .results import config_hash, describe, result_folder
 from .runner import as_output, safe_key
 from .store import CacheError, Result, load_folder, save
@@ -27,9 +27,15 @@ def collect(
     commit: str,
     partial: bool = False,
     wall_time_s: float | None = None,
+    tree_source_hash: str | None = None,
 ) -> Result:
     """Aggregate the cells under ``cells`` into ``experiment``'s canonical result at ``scale``
     (``wall_time_s``: how long the runs took there, as their logs say).
+
+    Where git cannot tell ``commit``'s source hash (a copied working tree on a GPU machine),
+    ``tree_source_hash`` stands in for it: it must equal this tree's own source hash (which the
+    caller has checked against the commit's, as ``scripts/gpu-run.sh`` does), and the result says
+    so in ``commit_from``; collecting the same cells again where git is at hand checks the commit.
 
     Raises:
         ValueError: where ``commit``'s source hash is unknown or differs from a cell's, a cell has
@@ -38,8 +44,21 @@ def collect(
     config = experiment.config(scale)
     chash, module = config_hash(config), experiment.run.__module__
     expected = source_hash_at(commit, module)
+    how = "collected: every cell's source hash equals this commit's (source_hash_at)"
+    if expected is None and tree_source_hash is not None:
+        here = source_hash(module)
+        if tree_source_hash != here:
+            raise ValueError(f"--source-hash {tree_source_hash} is not this tree's source hash ({here})")
+        expected = here
+        how = (
+            "collected on a copied tree without git: every cell's source hash equals the tree's, which the run "
+            "checked against the commit's; collect again where git is at hand to check the commit itself"
+        )
     if expected is None:
-        raise ValueError(f"commit {commit!r} is not in this repository (or git is unavailable)")
+        raise ValueError(
+            f"commit {commit!r} is not in this repository (or git is unavailable); on a copied tree, pass "
+            "--source-hash with the commit's source hash"
+        )
     outputs: dict[str, dict[str, Any]] = {}
     found: list[dict[str, Any]] = []
     missing = []
@@ -70,7 +89,7 @@ def collect(
         "source_hash": expected,
         "git_commit": commit,
         "dirty": False,
-        "commit_from": "collected: every cell's source hash equals this commit's (source_hash_at)",
+        "commit_from": how,
         "cells_recorded_git": sorted({f"{p.get('git_commit')} (dirty: {p.get('dirty')})" for p in found}),
         "environment": found[0]["environment"],
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -14,8 +14,9 @@ import pandas as pd
 
 from .context import RunContext
 from .experiment import Experiment, Tolerance
-from .results import Result, config_hash, load, load_folder, save
-from .runner import Executor, run_grid, serial
+from .provenance import source_hash
+from .results import CacheError, Result, config_hash, load, load_folder, results_dir, save
+from .runner import CellTask, Executor, cell_root, run_grid, safe_key, serial
 
 #: What a claims layer passes to :func:`verify` to check verdicts: (experiment, scale, fresh result)
 #: -> comparisons. The pipeline sits below the claims, so it takes the check instead of importing it.
@@ -115,6 +116,78 @@ def verify(
     return rows
 
 
+def cell_spread(
+    experiment: Experiment,
+    scale: str,
+    keys: list[str],
+    repeat: int = 1,
+    ctx: RunContext | None = None,
+    executor: Executor = serial,
+) -> pd.DataFrame:
+    """How far reruns of single cells land from their cached values: the measured spread from which a
+    trained experiment's per-seed tolerance comes (same machine and device, or another). Each cell of
+    ``keys`` is recomputed ``repeat`` times (in a temporary folder; the cache is never touched) and
+    every number of its tables compared with the cached cell's: one row per (cell, repeat, column)
+    with the largest absolute and relative difference."""
+    ctx = ctx or RunContext()
+    config = experiment.config(scale)
+    chash = config_hash(config)
+    root = cell_root(results_dir(), experiment.name, scale, chash)
+    cells = {c.key: c for c in experiment.as_grid.cells(config)}
+    unknown = [k for k in keys if k not in cells]
+    if unknown:
+        raise ValueError(
+            f"{experiment.name} has no cell {', '.join(unknown)}; its cells: {', '.join(list(cells)[:6])}, ..."
+        )
+    if repeat < 1:
+        raise ValueError(f"--repeat must be a positive whole number; got {repeat}")
+    cached = {}
+    for k in keys:
+        try:
+            cached[k] = load_folder(root / safe_key(k))
+        except CacheError as exc:
+            raise ValueError(f"cell {k} is not cached under {root} ({exc}): nothing to compare a rerun with") from None
+    source = source_hash(experiment.run.__module__)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeat):
+            tasks = []
+            for k in keys:
+                deps = tuple((a, root / safe_key(a)) for a in cells[k].after)
+                folder = Path(tmp) / str(r) / safe_key(k)
+                tasks.append(CellTask(experiment, scale, config, cells[k], folder, deps, ctx, source, chash))
+            for outcome in executor(tasks):
+                if not outcome.ok:
+                    raise RuntimeError(f"rerun of cell {outcome.key} failed: {outcome.error}")
+            for k in keys:
+                fresh = load_folder(Path(tmp) / str(r) / safe_key(k))
+                rows += _cell_differences(k, r + 1, cached[k], fresh)
+    return pd.DataFrame(rows)
+
+
+def _cell_differences(key: str, repeat: int, cached: Result, fresh: Result) -> list[dict]:
+    out = []
+    for name, a in cached.tables.items():
+        b = fresh.tables.get(name)
+        if b is None or a.shape != b.shape:
+            out.append(
+                {"cell": key, "repeat": repeat, "item": name, "max_abs_diff": np.nan, "max_rel_diff": np.nan,
+                 "note": "missing or reshaped"}
+            )
+            continue
+        for col in a.columns:
+            if pd.api.types.is_numeric_dtype(a[col]) and pd.api.types.is_numeric_dtype(b[col]):
+                x, y = a[col].to_numpy(float), b[col].to_numpy(float)
+                d = np.where(np.isnan(x) & np.isnan(y), 0.0, np.abs(x - y))
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rel = np.where(d == 0, 0.0, d / np.abs(x))
+                out.append(
+                    {"cell": key, "repeat": repeat, "item": f"{name}.{col}", "max_abs_diff": float(np.nanmax(d)),
+                     "max_rel_diff": float(np.nanmax(rel)), "note": ""}
+                )
+    return out
+
+
 def summarise(rows: list[Comparison]) -> pd.DataFrame:
     """The comparison as a table (one row per column, array or verdict)."""
     return pd.DataFrame(
@@ -157,4 +230,5 @@ __all__ = [
     "compare_tables",
     "compare_arrays",
     "VerdictCheck",
+    "cell_spread",
 ]
