@@ -1,14 +1,27 @@
 """The revision log is machine-checked: no rule changes without an entry that records its new
-fingerprint, and the fingerprint moves with everything that decides a verdict."""
+fingerprint, the fingerprint moves with everything that decides a verdict, and the log is
+append-only (its git history proves that no committed entry was changed or removed)."""
 
 from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from deadpixels.paper.claims import CLAIMS, contrasts, regions
 from deadpixels.paper.claims.fingerprints import fingerprint, fingerprints
-from deadpixels.paper.claims.revisions import REVISIONS, latest_fingerprint
+from deadpixels.paper.claims.revisions import LOG, REVISIONS, append, latest_fingerprint, read
 from deadpixels.paper.claims.verdicts import Region
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _claim(claim_id: str):  # noqa: ANN202
+    return next(c for c in CLAIMS if c.claim_id == claim_id)
 
 
 def test_every_rule_matches_its_latest_record():
@@ -16,13 +29,13 @@ def test_every_rule_matches_its_latest_record():
         cid: (latest_fingerprint(cid), now) for cid, now in fingerprints().items() if latest_fingerprint(cid) != now
     }
     assert not changed, (
-        "rules changed without a revision entry (claim: recorded -> now); add a Revision with the new fingerprint "
-        f"to claims/revisions.py: {changed}"
+        "rules changed without a revision entry (claim: recorded -> now); append one with scripts/log_revision.py: "
+        f"{changed}"
     )
 
 
 def test_a_fingerprint_moves_with_a_threshold_a_region_and_the_rule_text(monkeypatch):
-    c = next(c for c in CLAIMS if c.claim_id == "kp-lowers-l1-gpu")
+    c = _claim("kp-lowers-l1-gpu")
     before = fingerprint(c)
     monkeypatch.setattr(contrasts, "GATE_POINTS", 4.0)  # a helper's constant, read through gate()
     assert fingerprint(c) != before
@@ -33,12 +46,114 @@ def test_a_fingerprint_moves_with_a_threshold_a_region_and_the_rule_text(monkeyp
     assert fingerprint(c) == before
 
 
+def test_a_fingerprint_moves_with_a_dict_constant_of_the_papers_tables(monkeypatch):
+    c = _claim("acc5-table1")
+    before = fingerprint(c)
+    table1 = c.evaluate.__globals__["TABLE1"]
+    edited = {**table1, "resnet34": {**table1["resnet34"], "acc5": table1["resnet34"]["acc5"] + 0.01}}
+    monkeypatch.setitem(c.evaluate.__globals__, "TABLE1", edited)
+    assert fingerprint(c) != before
+
+
+def test_a_fingerprint_moves_with_lite_depth_behind_its_cache(monkeypatch):
+    c = _claim("erf-saturation")
+    before = fingerprint(c)
+
+    @functools.lru_cache(maxsize=8)
+    def lite_depth(name: str) -> int:
+        return 7  # an edited body
+
+    monkeypatch.setitem(c.evaluate.__globals__, "lite_depth", lite_depth)
+    assert fingerprint(c) != before
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("evidence", "trained proxy"), ("scale", "paper"), ("needs", ()), ("optional", ("census",)), ("paper", "x0.1")],
+)
+def test_a_fingerprint_moves_with_the_declaration(field, value):
+    c = _claim("kp-lowers-l1")
+    assert fingerprint(dataclasses.replace(c, **{field: value})) != fingerprint(c)
+
+
 def test_the_log_names_real_claims_and_says_which_way_each_change_moved():
     ids = {c.claim_id for c in CLAIMS}
     for r in REVISIONS:
         assert r.claim_id in ids, r.claim_id
-        if r.fingerprint:  # the machine-checked era
+        if r.fingerprint and r.kind != "baseline":  # the machine-checked era
             assert r.effect, f"{r.claim_id} ({r.date}): say how the change moved the verdict on the data seen"
+        if r.date >= "2026-12-03":  # entries record the verdict and value they saw from then on
+            assert r.verdict_then and r.value_then, f"entry {r.id} ({r.claim_id}) lacks its verdict and value then"
+
+
+def first_rewrite(old: str, new: str) -> int | None:
+    """The 1-based number of the first line of ``old`` that ``new`` does not keep as it was (None:
+    ``new`` only appends)."""
+    a, b = old.splitlines(), new.splitlines()
+    for i, line in enumerate(a):
+        if i >= len(b) or b[i] != line:
+            return i + 1
+    return None
+
+
+def test_first_rewrite_catches_an_edit_a_removal_and_a_reordering():
+    old = "a\nb\nc\n"
+    assert first_rewrite(old, old + "d\n") is None
+    assert first_rewrite(old, "a\nB\nc\n") == 2
+    assert first_rewrite(old, "a\nc\n") == 2
+    assert first_rewrite(old, "a\nb\n") == 3
+    assert first_rewrite(old, "b\na\nc\n") == 1
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def test_no_committed_entry_was_ever_changed_or_removed():
+    """Walk every committed version of the log, oldest first, then the working tree: each extends the last."""
+    try:
+        _git("rev-parse", "--git-dir")
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout: the history cannot be walked")
+    if _git("rev-parse", "--is-shallow-repository").strip() == "true":
+        pytest.skip("a shallow clone lacks the log's history")
+    path = LOG.relative_to(ROOT).as_posix()
+    commits = _git("log", "--format=%H", "--reverse", "--", path).split()
+    assert commits, f"{path} has no committed version"
+    versions = []
+    for commit in commits:
+        try:
+            versions.append((commit[:7], _git("show", f"{commit}:{path}")))
+        except subprocess.CalledProcessError:  # the commit deleted the file
+            versions.append((commit[:7], ""))
+    versions.append(("working tree", LOG.read_text(encoding="utf-8")))
+    for (a, old), (b, new) in zip(versions, versions[1:]):
+        line = first_rewrite(old, new)
+        assert line is None, f"{b} changed or removed line {line} of {path} as committed in {a}; append a correction"
+
+
+def test_append_writes_one_new_line_and_keeps_every_old_one(tmp_path):
+    log = tmp_path / "log.jsonl"
+    log.write_text(LOG.read_text(encoding="utf-8"), encoding="utf-8")
+    before = log.read_text(encoding="utf-8")
+    r = append(log, claim_id="kp-exact", date="2026-12-03", kind="correction", change="c", reason="r",
+               results_seen="", effect="none", corrects=1, verdict_then="reproduced", value_then="v")
+    assert r.id == len(REVISIONS) + 1
+    assert first_rewrite(before, log.read_text(encoding="utf-8")) is None
+    assert read(log)[-1] == r
+
+
+def test_a_broken_log_is_refused_with_the_line_named(tmp_path):
+    log = tmp_path / "log.jsonl"
+    lines = LOG.read_text(encoding="utf-8").splitlines()
+    del lines[2]  # an entry removed: the ids no longer count up
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="line 3: id 4"):
+        read(log)
+    entry = json.loads(lines[0]) | {"kind": "rewrite"}
+    log.write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        read(log)
 
 
 @pytest.mark.parametrize("name", ["L1_REGION", "COST_REGION", "MICRO_REGION"])

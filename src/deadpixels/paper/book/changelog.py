@@ -1,10 +1,15 @@
 """The changelog and rerun pages' tables: every cached result with its commit, date and run time,
-read from the results' provenance (never written by hand)."""
+read from the results' provenance (never written by hand), and the rules' revision log with each
+entry's verdict then beside today's."""
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
+
 import pandas as pd
 
+from ..claims import REVISIONS
 from ..experiments import EXPERIMENTS
 from ..pipeline.collect import partial_note
 from ..pipeline.experiment import SCALES
@@ -64,4 +69,43 @@ def run_times() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-__all__ = ["cached", "results", "run_times"]
+def revisions(today: pd.DataFrame) -> pd.DataFrame:
+    """The revision log, one row per entry, oldest first, with the verdict the entry saw and the
+    verdict ``today`` (a claims table) gives, so that a verdict that moved since is visible."""
+    now = dict(zip(today["claim_id"], today["verdict"]))
+    rows = []
+    for r in REVISIONS:
+        then = r.verdict_then or "not recorded"
+        verdict = now.get(r.claim_id, "-")
+        moved = " (moved since)" if r.verdict_then and r.verdict_then != verdict else ""
+        rows.append(
+            {
+                "#": r.id,
+                "claim": r.claim_id,
+                "date": r.date,
+                "kind": r.kind + (f" of #{r.corrects}" if r.corrects else ""),
+                "change": r.change,
+                "reason": r.reason,
+                "results that existed": r.results_seen or "-",
+                "effect on them": r.effect or "-",
+                "verdict then": then,
+                "verdict today": verdict + moved,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def revisions_html(today: pd.DataFrame, anchor: Callable[[str], str]) -> str:
+    """The revision log as HTML, each claim's latest entry carrying the id ``anchor(claim)`` that
+    the report's "rule revised" marks link to."""
+    t = revisions(today)
+    last = {claim: i for i, claim in enumerate(t["claim"])}
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
+    rows = []
+    for i, r in enumerate(t.itertuples(index=False)):
+        ident = f' id="{anchor(r.claim)}"' if last[r.claim] == i else ""
+        rows.append(f"<tr{ident}>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>")
+    return f'<table class="dp-table dp-wide"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+__all__ = ["cached", "results", "run_times", "revisions", "revisions_html"]

@@ -1,5 +1,6 @@
 """The reproducibility report's tables: verdicts by evidence level, the main claims table (HTML that
-wraps at 1280 px), the coverage of every table and figure of the paper, and the rules' revision log."""
+wraps at 1280 px), the coverage of every table and figure of the paper, and the anchor of
+each claim's latest revision entry (the log itself is the changelog's)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import html
 
 import pandas as pd
 
-from ..claims import EVIDENCE, REVISIONS, VERDICTS
+from ..claims import EVIDENCE, VERDICTS
 from ..claims.engine import EVIDENCE_MEANING
 from ..claims.verdicts import MEANING
 
@@ -151,43 +152,12 @@ def coverage(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def revisions() -> pd.DataFrame:
-    """The revision log of the rules."""
-    return pd.DataFrame(
-        [
-            {
-                "claim": r.claim_id,
-                "date": r.date,
-                "change": r.change,
-                "reason": r.reason,
-                "results that existed": r.results_seen,
-                "effect on them": r.effect or "-",
-            }
-            for r in REVISIONS
-        ]
-    )
-
-
-def revisions_html() -> str:
-    """The revision log as HTML, each claim's latest entry carrying the anchor its "rule revised" mark links to."""
-    t = revisions()
-    last = {claim: i for i, claim in enumerate(t["claim"])}
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
-    rows = []
-    for i, r in enumerate(t.itertuples(index=False)):
-        anchor = f' id="{revision_anchor(r.claim)}"' if last[r.claim] == i else ""
-        rows.append(f"<tr{anchor}>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>")
-    return f'<table class="dp-table dp-wide"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-
-
 __all__ = [
     "summary",
     "main_table_html",
     "headline",
     "overview_html",
     "coverage",
-    "revisions",
-    "revisions_html",
     "revision_anchor",
     "verdict_meanings",
     "evidence_levels",

@@ -1,7 +1,10 @@
 """Rule fingerprints: a hash of everything that decides a claim's verdict, so that a rule cannot
-change unnoticed. The fingerprint covers the rule's text and the paper's value, the source of the
-function that judges it (docstrings and formatting aside), and, recursively, of every claims-layer
-function it calls and the value of every constant it reads (thresholds, regions, margins).
+change unnoticed. The fingerprint covers the claim's declaration (its rule text, the paper's value,
+its evidence level, the results it needs, the experiments it reads where cached, its scale), the
+source of the function that judges it (docstrings and formatting aside), and, recursively, of every
+rules-layer function it calls (through ``functools`` wrappers such as ``lru_cache``) and the value
+of every constant it reads, of any type: numbers, strings, tuples, dicts, lists, sets, arrays and
+pandas tables (the paper's reference tables), thresholds, regions and margins.
 
 :mod:`.revisions` records the fingerprint of every rule; a test fails when a rule's fingerprint
 differs from its latest record, until a revision entry with the new fingerprint explains the change.
@@ -10,13 +13,21 @@ differs from its latest record, until a revision entry with the new fingerprint 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import inspect
+import json
 import textwrap
 import types
 from collections.abc import Callable, Iterator
 
+import numpy as np
+import pandas as pd
+
 from .engine import CLAIMS, Claim
+
+#: What a change of this module's definition is called in the revision log (entries name it).
+DEFINITION = 2
 
 #: Functions and constants from these packages belong to the rules; the rest (numpy, scipy) is the library.
 RULE_PACKAGES = ("deadpixels.paper.claims", "deadpixels.paper.lab.reference")
@@ -41,7 +52,46 @@ def _names(code: types.CodeType) -> Iterator[str]:
 
 
 def _ours(obj: object) -> bool:
-    return getattr(obj, "__module__", "").startswith(RULE_PACKAGES)
+    return (getattr(obj, "__module__", "") or "").startswith(RULE_PACKAGES)
+
+
+def _unwrapped(obj: object) -> object:
+    """The function behind ``functools`` wrappers (``lru_cache``, ``wraps``) and ``partial``."""
+    while True:
+        if isinstance(obj, functools.partial):
+            obj = obj.func
+        elif hasattr(obj, "__wrapped__"):
+            obj = obj.__wrapped__  # type: ignore[attr-defined]
+        else:
+            return obj
+
+
+#: Constant types whose value is part of a rule, whatever module they come from.
+CONSTANTS = (bool, int, float, complex, str, bytes, tuple, list, dict, set, frozenset, type(None), np.ndarray,
+             np.generic, pd.DataFrame, pd.Series, pd.Index)
+
+
+def value_text(obj: object) -> str:
+    """A canonical text of a constant's value: equal values give equal texts (dicts and sets sorted,
+    tables with their index, columns, dtypes and values)."""
+    if isinstance(obj, pd.DataFrame):
+        return "DataFrame" + json.dumps(
+            {"index": [str(i) for i in obj.index], "columns": [str(c) for c in obj.columns],
+             "dtypes": [str(d) for d in obj.dtypes], "values": obj.astype(object).to_numpy().tolist()},
+            default=str,
+        )
+    if isinstance(obj, (pd.Series, pd.Index)):
+        return type(obj).__name__ + value_text(obj.to_frame() if isinstance(obj, pd.Series) else pd.DataFrame(obj))
+    if isinstance(obj, np.ndarray):
+        return f"ndarray{obj.dtype}{obj.shape}{obj.tolist()!r}"
+    if isinstance(obj, dict):
+        items = sorted(obj.items(), key=lambda kv: repr(kv[0]))
+        return "{" + ", ".join(f"{value_text(k)}: {value_text(v)}" for k, v in items) + "}"
+    if isinstance(obj, (set, frozenset)):
+        return type(obj).__name__ + "{" + ", ".join(sorted(value_text(v) for v in obj)) + "}"
+    if isinstance(obj, (list, tuple)):
+        return type(obj).__name__ + "[" + ", ".join(value_text(v) for v in obj) + "]"
+    return repr(obj)
 
 
 def _class(cls: type, seen: set[int]) -> Iterator[str]:
@@ -58,23 +108,46 @@ def _parts(fn: Callable, seen: set[int]) -> Iterator[str]:
         return
     seen.add(id(fn))
     yield _normalised(fn)
+    for cell in fn.__closure__ or ():  # a rule built by a factory reads its arguments from a closure
+        try:
+            obj = _unwrapped(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(obj, types.FunctionType) and _ours(obj):
+            yield from _parts(obj, seen)
+        elif isinstance(obj, CONSTANTS):
+            yield f"<closure>={value_text(obj)}"
     namespace = fn.__globals__
     for name in sorted(set(_names(fn.__code__))):
-        obj = namespace.get(name)
+        if name not in namespace:
+            continue
+        obj = _unwrapped(namespace[name])
         if isinstance(obj, types.FunctionType) and _ours(obj):
             yield from _parts(obj, seen)
         elif isinstance(obj, type) and _ours(obj):
             yield from _class(obj, seen)
-        elif isinstance(obj, (int, float, tuple)) or (_ours(type(obj)) and not callable(obj)):
+        elif isinstance(obj, CONSTANTS):
+            yield f"{name}={value_text(obj)}"
+        elif _ours(type(obj)) and not callable(obj):
             yield f"{name}={obj!r}"
-            if _ours(type(obj)):
-                yield from _class(type(obj), seen)
+            yield from _class(type(obj), seen)
+
+
+def declaration(claim: Claim) -> str:
+    """The claim's declared facts that decide how it is judged and labelled."""
+    needs = [(n.experiment, n.table, n.column, value_text(n.values)) for n in claim.needs]
+    return "\0".join(
+        [claim.claim_id, claim.rule, claim.paper, claim.evidence, value_text(needs), value_text(claim.optional),
+         str(claim.scale)]
+    )
 
 
 def fingerprint(claim: Claim) -> str:
     """12 hex digits that change exactly when what decides ``claim``'s verdict changes."""
-    h = hashlib.sha256("\0".join([claim.claim_id, claim.rule, claim.paper]).encode())
-    for part in _parts(claim.evaluate, set()):
+    h = hashlib.sha256(declaration(claim).encode())
+    functions = [claim.evaluate] + ([claim.protocol] if claim.protocol is not None else [])
+    seen: set[int] = set()
+    for part in (p for fn in functions for p in _parts(_unwrapped(fn), seen)):  # type: ignore[arg-type]
         h.update(b"\0" + part.encode())
     return h.hexdigest()[:12]
 
@@ -84,4 +157,4 @@ def fingerprints() -> dict[str, str]:
     return {c.claim_id: fingerprint(c) for c in CLAIMS}
 
 
-__all__ = ["fingerprint", "fingerprints", "RULE_PACKAGES"]
+__all__ = ["fingerprint", "fingerprints", "declaration", "value_text", "RULE_PACKAGES", "CONSTANTS", "DEFINITION"]
