@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..claims.common import final_stage
 from ..claims.contrasts import LABEL, gate
+from ..claims.kp_effect import kp_effect
 from ..claims.stats import theorem1_fits
 from ..claims.training import paired
 from ..lab.efficientnet import ACCURACY_SOURCE
@@ -101,9 +102,9 @@ def finetune_contrasts(kp_finetune: Result) -> pd.DataFrame:
                 "effect": f(e.mean),
                 "95% CI low": f(e.lo),
                 "95% CI high": f(e.hi),
-                "p (paired t)": e.p,
+                "p (paired t, uncorrected)": e.p,
                 "seeds": e.n,
-                "MDE": abs(e.mde) if not log else np.exp(abs(e.mde)),
+                "CI half-width": abs(e.half_width) if not log else np.exp(abs(e.half_width)),
             }
         )
     return pd.DataFrame(rows)
@@ -199,7 +200,9 @@ def gpu_reading(kp_finetune: Result | None, verdicts: pd.DataFrame) -> str:
         f"peak-normalised L1 {_moved(norm['95% CI low'], norm['95% CI high'])} "
         f"({ci('KP vs vanilla', 'L1 peak-norm. ratio')}); the lattice ratio is {ci('KP vs vanilla', 'lattice ratio')}. "
         f"Verdicts: *{v.get('kp-lowers-l1-gpu', '?')}* for L1, *{v.get('kp-lattice-gpu', '?')}* for the checkerboard. "
-        f"The padded entries moved to {shares.min():.1%}-{shares.max():.1%} of their kernels' norms. "
+        f"The padded entries moved to {shares.min():.1%}-{shares.max():.1%} of their kernels' norms: "
+        f"{kp_effect(kp_finetune.tables['padded'], kp_finetune.provenance['config']['model'])[1]}, so these "
+        "verdicts say 'not testable' wherever KP did not take effect. "
         + "; ".join(comparators)
         + f": *{v.get('kp-smoother-gpu', '?')}*."
     )

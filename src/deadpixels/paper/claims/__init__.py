@@ -1,9 +1,11 @@
 """The claims of the paper and their verdicts (engine in :mod:`.engine`, verdicts defined in
-:mod:`.verdicts`; rules in :mod:`.structure` for chapters 1-3, :mod:`.finetuned` for the fine-tuned
-Lite0 of chapters 4-5 and :mod:`.training` for the from-scratch proxies; the revision log in
-:mod:`.revisions`). Rows are ordered by chapter, then by registration."""
+:mod:`.verdicts`, outcomes and their comparison with the paper's numbers in :mod:`.outcome`, the
+table in :mod:`.table`; rules in :mod:`.structure` for chapters 1-3, :mod:`.finetuned` and
+:mod:`.finetuned_erf` for the fine-tuned Lite0 of chapters 4-5 (gated by :mod:`.kp_effect`) and
+:mod:`.training` for the from-scratch proxies; the revision log in :mod:`.revisions`, checked by
+:mod:`.fingerprints`). Rows are ordered by chapter, then by registration."""
 
-from . import finetuned, structure, training  # noqa: F401  (registers every claim)
+from . import finetuned, finetuned_erf, structure, training  # noqa: F401  (registers every claim)
 from .agreement import compare_verdicts
 from .engine import (
     CLAIMS,
@@ -19,19 +21,20 @@ from .engine import (
     VERDICTS,
     Claim,
     Need,
-    chapter_claims,
-    claims_provenance,
-    claims_table,
     evaluate,
     load_current,
 )
+from .outcome import Contrast, Outcome
 from .revisions import REVISIONS
+from .table import chapter_claims, claims_provenance, claims_table
 
 __all__ = [
     "CLAIMS",
     "compare_verdicts",
     "Claim",
     "Need",
+    "Outcome",
+    "Contrast",
     "claims_table",
     "chapter_claims",
     "claims_provenance",

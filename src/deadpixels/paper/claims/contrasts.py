@@ -8,7 +8,9 @@ import pandas as pd
 
 from ..lab.models import RESNETS
 from ..pipeline.results import Result
+from .outcome import Contrast
 from .stats import Effect, log_ratio_effect, paired_effect
+from .verdicts import Region
 
 #: A comparator (KP, noise training, BlurPool) is valid when its mean clean test accuracy is at
 #: most this many points below vanilla's: a weak classifier has small gradients, hence a small raw L1.
@@ -34,6 +36,15 @@ def contrast(runs: pd.DataFrame, metric: str, a: str, b: str, log: bool = True, 
     """Paired effect over seeds of ``metric``, method ``a`` against ``b`` (log ratio or difference)."""
     w = runs.pivot_table(index="seed", columns="method", values=metric).dropna(subset=[a, b])
     return log_ratio_effect(w[a], w[b], level) if log else paired_effect(w[a] - w[b], level)
+
+
+def judged(
+    name: str, e: Effect, paper: tuple[float, ...] = (), region: Region | None = None, log: bool = True
+) -> Contrast:
+    """The :class:`~.outcome.Contrast` of effect ``e``; ``paper``: the paper's reported values as
+    ratios (``log``) or differences, converted to the contrast's scale here."""
+    values = tuple(float(np.log(v)) if log else float(v) for v in paper)
+    return Contrast(name, e.mean, e.lo, e.hi, e.p, e.n, values, region, e.level, log)
 
 
 def ratio(e: Effect) -> str:
@@ -72,4 +83,4 @@ def erf_size(r: Result) -> str:
     return f"EfficientNet-Lite0/1/2, ImageNet weights, ERF on {c['n_images']} images at {c['size']} px, bootstrap CIs"
 
 
-__all__ = ["GATE_POINTS", "LABEL", "gate", "contrast", "ratio", "size", "scratch_size", "erf_size"]
+__all__ = ["GATE_POINTS", "LABEL", "gate", "contrast", "judged", "ratio", "size", "scratch_size", "erf_size"]

@@ -3,34 +3,40 @@ results it needs, and a function that computes our value and the verdict from ca
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
-
-import pandas as pd
+from dataclasses import dataclass, replace
 
 from ..experiments import get_experiment
 from ..pipeline.collect import is_partial, partial_note
-from ..pipeline.provenance import git_state
 from ..pipeline.results import MissingResult, Result, StaleConfig, load
-from .revisions import revised
+from .outcome import Outcome
 from .verdicts import INCONCLUSIVE, LARGER, NOT, NOT_RUN, NOT_TESTABLE, PARTIAL, REPRODUCED, SMALLER, VERDICTS
 
 #: How directly the evidence bears on the claim, strongest first: ``exact`` (an arithmetic identity,
 #: checked in float64), ``structural`` (a weight-free measurement of the architecture), the paper's
-#: protocol (its size is stated with the evidence), trained and untrained proxies, extensions.
-EVIDENCE = ("exact", "structural", "paper protocol", "trained proxy", "untrained proxy", "extension")
+#: protocol, a reduced form of it (its size is stated with the evidence), trained and untrained
+#: proxies, extensions.
+EVIDENCE = (
+    "exact",
+    "structural",
+    "paper protocol",
+    "reduced protocol",
+    "trained proxy",
+    "untrained proxy",
+    "extension",
+)
 #: One sentence per evidence level (the glossary and the report show these).
 EVIDENCE_MEANING = {
     "exact": "an arithmetic identity, checked in float64 (receptive fields, exact kernel padding, window counts)",
     "structural": "a weight-free measurement of the architecture (the structural ERF)",
-    "paper protocol": "the paper's procedure on an ImageNet-trained network (EfficientNet-Lite0 fine-tuned); its size "
-    "(SGD steps, images, px, seeds) is stated with each claim",
+    "paper protocol": "the paper's procedure at its order of magnitude (steps, data, models); no row has it yet",
+    "reduced protocol": "the paper's procedure, reduced: an ImageNet-trained EfficientNet-Lite0 fine-tuned with the "
+    "paper's SGD recipe, but far fewer steps, an embedded task and smaller images; its size and which parts match "
+    "the paper's are stated with each claim",
     "trained proxy": "trained, but by another protocol or on a from-scratch model",
     "untrained proxy": "random weights: context, never a reproduction of a claim about trained networks",
     "extension": "beyond the paper",
 }
-Outcome = tuple[str, str]  # (ours, verdict)
 
 
 @dataclass(frozen=True)
@@ -142,19 +148,22 @@ def missing(c: Claim, results: dict[str, Result]) -> str | None:
 
 
 def evaluate(c: Claim, results: dict[str, Result]) -> Outcome:
-    """Our value and the verdict; "not run at this scale" where a needed result is missing. Any
-    error inside the rule propagates: a bug is never reported as a missing result."""
+    """Our value, the verdict and the contrasts behind it; "not run at this scale" where a needed
+    result is missing. Any error inside the rule propagates: a bug is never reported as a missing
+    result. A rule may return an :class:`~.outcome.Outcome` or a plain ``(ours, verdict)``."""
     why = missing(c, results)
     if why is not None:
-        return why + (f"; run: {c.command}" if c.command else ""), NOT_RUN
-    ours, verdict = c.evaluate(results)
+        return Outcome(why + (f"; run: {c.command}" if c.command else ""), NOT_RUN)
+    out = c.evaluate(results)
+    if not isinstance(out, Outcome):
+        out = Outcome(*out)
     notes = [partial_note(results[n]) for n in c.experiments if is_partial(results[n])]
-    ours = "; ".join([ours, *notes])
-    if verdict not in VERDICTS:
-        raise ValueError(f"claim {c.claim_id} returned the unknown verdict {verdict!r}")
-    if verdict == REPRODUCED and c.evidence == "untrained proxy":
+    out = replace(out, ours="; ".join([out.ours, *notes]))
+    if out.verdict not in VERDICTS:
+        raise ValueError(f"claim {c.claim_id} returned the unknown verdict {out.verdict!r}")
+    if out.verdict == REPRODUCED and c.evidence == "untrained proxy":
         raise ValueError(f"claim {c.claim_id}: untrained evidence can never reproduce a claim")
-    return ours, verdict
+    return out
 
 
 def protocol(c: Claim, results: dict[str, Result]) -> str:
@@ -171,71 +180,6 @@ def protocol(c: Claim, results: dict[str, Result]) -> str:
     return "; ".join(sizes[n](results[n]) for n in c.experiments if n in sizes)
 
 
-def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -> pd.DataFrame:
-    """Every claim with the paper's value, ours and the verdict from the cached results at ``scale``
-    (or from ``results``, by experiment name, where given)."""
-    caches: dict[str, dict[str, Result]] = {}
-
-    def cache_at(s: str) -> dict[str, Result]:
-        if results is not None:
-            return results
-        if s not in caches:
-            names = {n for c in CLAIMS if (c.scale or scale) == s for n in (*c.experiments, *c.optional)}
-            caches[s] = {n: r for n in sorted(names) if (r := load_current(n, s)) is not None}
-        return caches[s]
-
-    from .stability import seed_halves  # it judges claims again: imported here, not at the top (a cycle)
-
-    rows = []
-    for c in CLAIMS:
-        cache = cache_at(c.scale or scale)
-        ours, verdict = evaluate(c, cache)
-        rows.append(
-            {
-                "claim_id": c.claim_id,
-                "chapter": c.chapter,
-                "paper_ref": c.paper_ref,
-                "statement": c.statement,
-                "evidence": c.evidence,
-                "protocol": protocol(c, cache),
-                "paper": c.paper,
-                "ours": ours,
-                "scale": c.scale or scale,
-                "verdict": verdict,
-                "stability": seed_halves(c, cache, verdict) if verdict != NOT_RUN else "",
-                "rule": c.rule,
-                "revised": revised(c.claim_id),
-            }
-        )
-    return pd.DataFrame(rows).sort_values("chapter", kind="stable").reset_index(drop=True)
-
-
-def chapter_claims(chapter: str, scale: str = "cpu") -> pd.DataFrame:
-    """The claims of one chapter (for the chapter's verdict table)."""
-    t = claims_table(scale)
-    return t[t["chapter"] == chapter].reset_index(drop=True)
-
-
-def claims_provenance(scale: str) -> dict:
-    """What ``claims.csv`` was computed from: the scale, the code, and the config hash, source hash
-    and date of every cached result the verdicts read."""
-    used = {}
-    pairs = {(n, c.scale or scale) for c in CLAIMS for n in (*c.experiments, *c.optional)}
-    for name, at in sorted(pairs):
-        res = load_current(name, at)
-        used[name if at == scale else f"{name}@{at}"] = (
-            None
-            if res is None
-            else {k: res.provenance.get(k) for k in ("config_hash", "source_hash", "git_commit", "dirty", "date")}
-        )
-    return {
-        "scale": scale,
-        **git_state(),
-        "results": used,
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
 __all__ = [
     "INCONCLUSIVE",
     "NOT_TESTABLE",
@@ -245,10 +189,10 @@ __all__ = [
     "Claim",
     "Need",
     "claim",
-    "claims_table",
-    "chapter_claims",
-    "claims_provenance",
     "evaluate",
+    "Outcome",
+    "missing",
+    "protocol",
     "load_current",
     "VERDICTS",
     "REPRODUCED",

@@ -67,8 +67,25 @@ def _unwrapped(obj: object) -> object:
 
 
 #: Constant types whose value is part of a rule, whatever module they come from.
-CONSTANTS = (bool, int, float, complex, str, bytes, tuple, list, dict, set, frozenset, type(None), np.ndarray,
-             np.generic, pd.DataFrame, pd.Series, pd.Index)
+CONSTANTS = (
+    bool,
+    int,
+    float,
+    complex,
+    str,
+    bytes,
+    tuple,
+    list,
+    dict,
+    set,
+    frozenset,
+    type(None),
+    np.ndarray,
+    np.generic,
+    pd.DataFrame,
+    pd.Series,
+    pd.Index,
+)
 
 
 def value_text(obj: object) -> str:
@@ -76,8 +93,12 @@ def value_text(obj: object) -> str:
     tables with their index, columns, dtypes and values)."""
     if isinstance(obj, pd.DataFrame):
         return "DataFrame" + json.dumps(
-            {"index": [str(i) for i in obj.index], "columns": [str(c) for c in obj.columns],
-             "dtypes": [str(d) for d in obj.dtypes], "values": obj.astype(object).to_numpy().tolist()},
+            {
+                "index": [str(i) for i in obj.index],
+                "columns": [str(c) for c in obj.columns],
+                "dtypes": [str(d) for d in obj.dtypes],
+                "values": obj.astype(object).to_numpy().tolist(),
+            },
             default=str,
         )
     if isinstance(obj, (pd.Series, pd.Index)):
@@ -137,8 +158,15 @@ def declaration(claim: Claim) -> str:
     """The claim's declared facts that decide how it is judged and labelled."""
     needs = [(n.experiment, n.table, n.column, value_text(n.values)) for n in claim.needs]
     return "\0".join(
-        [claim.claim_id, claim.rule, claim.paper, claim.evidence, value_text(needs), value_text(claim.optional),
-         str(claim.scale)]
+        [
+            claim.claim_id,
+            claim.rule,
+            claim.paper,
+            claim.evidence,
+            value_text(needs),
+            value_text(claim.optional),
+            str(claim.scale),
+        ]
     )
 
 

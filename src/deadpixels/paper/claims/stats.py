@@ -54,21 +54,23 @@ def p_text(p: float) -> str:
 
 @dataclass(frozen=True)
 class Effect:
-    """A paired or one-sample effect: mean with a 95% CI, p-value, n and the minimal detectable
-    effect (80% power, two-sided alpha 0.05) at this n and spread."""
+    """A paired or one-sample effect: mean with a CI at ``level``, the test's p-value (uncorrected:
+    the claims table adds Holm's correction), n, and the CI's half-width (the precision of this
+    sample; a minimal detectable effect is a power computed before the data, see ``PLANNED_MDE``)."""
 
     mean: float
     lo: float
     hi: float
     p: float
     n: int
-    mde: float
+    half_width: float
+    level: float = 0.95
 
     def text(self, unit: str = "", digits: int = 2) -> str:
         f = f"{{:+.{digits}f}}"
         return (
-            f"{f.format(self.mean)}{unit} [95% CI {f.format(self.lo)}, {f.format(self.hi)}], {p_text(self.p)}, "
-            f"n = {self.n}, MDE {abs(self.mde):.{digits}f}{unit}"
+            f"{f.format(self.mean)}{unit} [{100 * self.level:g}% CI {f.format(self.lo)}, {f.format(self.hi)}], "
+            f"{p_text(self.p)} (uncorrected), n = {self.n}, CI half-width {abs(self.half_width):.{digits}f}{unit}"
         )
 
 
@@ -78,17 +80,32 @@ def paired_effect(diffs: Any, level: float = 0.95) -> Effect:
     d = np.asarray(diffs, dtype=float)
     n = len(d)
     if n < 2:
-        return Effect(float(d.mean()) if n else np.nan, np.nan, np.nan, np.nan, n, np.nan)
+        return Effect(float(d.mean()) if n else np.nan, np.nan, np.nan, np.nan, n, np.nan, level)
     se = d.std(ddof=1) / np.sqrt(n)
     t = stats.t.ppf(1 - (1 - level) / 2, n - 1)
     p = float(stats.ttest_1samp(d, 0.0).pvalue) if se > 0 else (0.0 if d.mean() != 0 else 1.0)
-    mde = (t + stats.t.ppf(0.8, n - 1)) * se
-    return Effect(float(d.mean()), float(d.mean() - t * se), float(d.mean() + t * se), p, n, float(mde))
+    return Effect(float(d.mean()), float(d.mean() - t * se), float(d.mean() + t * se), p, n, float(t * se), level)
 
 
 def log_ratio_effect(after: Any, before: Any, level: float = 0.95) -> Effect:
     """Paired effect of log(after / before), per seed: a CI below 0 means 'after' is smaller."""
     return paired_effect(np.log(np.asarray(after, dtype=float)) - np.log(np.asarray(before, dtype=float)), level)
+
+
+def paired_rank_test(a: Any, b: Any) -> float:
+    """Exact two-sided p of a paired permutation test on joint ranks: all times of ``a`` and ``b``
+    ranked together (``inf``, "never", ties at the top), then the sum of the within-pair rank
+    differences against all 2^n sign flips. Valid with censored times, which only need an order."""
+    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ranks = stats.rankdata(np.concatenate([x, y]))
+    d = ranks[: len(x)] - ranks[len(x) :]
+    if len(d) == 0 or not d.any():
+        return 1.0
+    if len(d) > 20:
+        raise ValueError(f"an exact test over 2^{len(d)} sign flips is too large; at most 20 pairs")
+    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * len(d))).reshape(len(d), -1)
+    sums = np.abs(d @ signs)
+    return float(np.mean(sums >= abs(d.sum()) - 1e-12))
 
 
 def spearman_ci(x: Any, y: Any, n_boot: int = 2000, seed: int = 0) -> tuple[float, float, float, float]:
@@ -105,4 +122,13 @@ def spearman_ci(x: Any, y: Any, n_boot: int = 2000, seed: int = 0) -> tuple[floa
     return float(rho), float(p), float(lo), float(hi)
 
 
-__all__ = ["p_text", "rank_correlation", "theorem1_fits", "Effect", "paired_effect", "log_ratio_effect", "spearman_ci"]
+__all__ = [
+    "p_text",
+    "rank_correlation",
+    "theorem1_fits",
+    "Effect",
+    "paired_effect",
+    "log_ratio_effect",
+    "paired_rank_test",
+    "spearman_ci",
+]

@@ -7,15 +7,21 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ...fitting import mean_sigma
 from ...kernel_padding import window_coverage
 from ..lab.reference import PAPER_TRF, TABLE1
 from ..pipeline.results import Result
 from .common import NINE, final_stage, lite_depth, paper_sigma, weighted_erf
-from .engine import INCONCLUSIVE, NOT, NOT_TESTABLE, PARTIAL, REPRODUCED, Need, claim
+from .engine import INCONCLUSIVE, NOT, NOT_TESTABLE, REPRODUCED, Need, claim
+from .outcome import Contrast, Outcome
 from .stats import spearman_ci
-from .verdicts import separate_parts
+from .verdicts import bonferroni_level, separate_parts
+
+#: Widening of a stored 95% bootstrap interval to a Bonferroni interval over three models (normal
+#: approximation: each side's distance from the estimate times z(1 - 0.05/6) / z(0.975) = 1.221).
+BONFERRONI_3 = float(stats.norm.ppf(1 - (1 - bonferroni_level(3)) / 2) / stats.norm.ppf(0.975))
 
 #: A lattice ratio above this is a checkerboard (strong phase 10% above the weak one).
 LATTICE_MIN = 1.1
@@ -155,20 +161,23 @@ def _final_stage(res: Result, kind: str) -> pd.DataFrame:
     f"{PAPER_TRF['resnet152'] / PAPER_TRF['resnet50']:.1f}x",
     "trained proxy",
     "trained Lite0 -> Lite2 at 224 px, final stage: sigma ratio with a conservative CI [lo2/hi0, hi2/lo0] against "
-    "sqrt(depth ratio): reproduced if the CI lies below it, not reproduced if above it, else inconclusive",
+    "sqrt(depth ratio): reproduced if the CI lies below it, not reproduced if above it, else inconclusive; the "
+    "CI is also held against the paper's own R-152/R-50 ratio",
     (Need("erf_trained", "erf", "model", ("efficientnet_lite0", "efficientnet_lite2")),),
     command="python -m deadpixels run erf_trained",
 )
-def _saturation(r: dict[str, Result]) -> tuple[str, str]:
+def _saturation(r: dict[str, Result]) -> Outcome:
     d = _final_stage(r["erf_trained"], "imagenet")
     a, b = d.loc["efficientnet_lite0"], d.loc["efficientnet_lite2"]
     ratio, lo, hi = b.sigma / a.sigma, b.sigma_lo / a.sigma_hi, b.sigma_hi / a.sigma_lo
     depth = np.sqrt(lite_depth("efficientnet_lite2") / lite_depth("efficientnet_lite0"))
     verdict = REPRODUCED if hi < depth else NOT if lo > depth else INCONCLUSIVE
-    return (
-        f"sigma Lite2/Lite0 = {ratio:.2f} [{lo:.2f}, {hi:.2f}]; TRF ratio {b.trf / a.trf:.2f}; sqrt(depth) {depth:.2f}",
-        verdict,
-    )
+    grows = "the ERF grows (CI above 1)" if lo > 1 else "no growth shown (CI holds 1)" if hi >= 1 else "it shrinks"
+    paper = paper_sigma("resnet152") / paper_sigma("resnet50")
+    logs = (float(np.log(v)) for v in (ratio, lo, hi))
+    c = Contrast("sigma Lite2/Lite0", *logs, float("nan"), 2, (float(np.log(paper)),))  # type: ignore[misc]
+    text = f"sigma Lite2/Lite0 = {ratio:.2f} [{lo:.2f}, {hi:.2f}]: {grows}; TRF ratio {b.trf / a.trf:.2f}"
+    return Outcome(f"{text}; sqrt(depth) {depth:.2f}", verdict, (c,))
 
 
 @claim(
@@ -199,19 +208,22 @@ def _saturation_resnets(r: dict[str, Result]) -> tuple[str, str]:
     "The ERF of a trained CNN whose odd kernels have even strides is a checkerboard: partially dead pixels",
     "visible checkerboard in the stage-4 and output ERF of every ResNet",
     "trained proxy",
-    f"output ERF of trained Lite0/1/2 (predicted class, 64 images): reproduced if the lower bootstrap bound of the "
-    f"lattice ratio exceeds {LATTICE_MIN} for all three, partially if for some, not reproduced if the upper bound "
-    f"is below {LATTICE_MIN} for all, else inconclusive",
+    f"output ERF of trained Lite0/1/2 (predicted class, 64 images), three separately tested models with Bonferroni "
+    f"intervals (each stored 95% bootstrap interval widened x{BONFERRONI_3:.3f} about its estimate, a normal "
+    f"approximation): reproduced if the lower bound of the lattice ratio exceeds {LATTICE_MIN} for all three, "
+    f"partially if for some and the upper bound is below {LATTICE_MIN} for another, not reproduced if below for all,"
+    " else inconclusive",
     (Need("erf_trained", "erf", "model", TRAINED_LITE),),
     command="python -m deadpixels run erf_trained",
 )
-def _checkerboard(r: dict[str, Result]) -> tuple[str, str]:
+def _checkerboard(r: dict[str, Result]) -> Outcome:
     e = r["erf_trained"].tables["erf"]
     d = e[(e["kind"] == "imagenet") & (e["target"] == "output")]
-    hits, misses = int((d["lattice_lo"] > LATTICE_MIN).sum()), int((d["lattice_hi"] < LATTICE_MIN).sum())
-    verdict = REPRODUCED if hits == len(d) else PARTIAL if hits else NOT if misses == len(d) else INCONCLUSIVE
-    text = ", ".join(f"{m.model[-5:]} {m.lattice:.2f} [{m.lattice_lo:.2f}, {m.lattice_hi:.2f}]" for m in d.itertuples())
-    return f"output lattice ratio: {text}", verdict
+    lo = d["lattice"] - BONFERRONI_3 * (d["lattice"] - d["lattice_lo"])
+    hi = d["lattice"] + BONFERRONI_3 * (d["lattice_hi"] - d["lattice"])
+    parts = [REPRODUCED if a > LATTICE_MIN else NOT if b < LATTICE_MIN else INCONCLUSIVE for a, b in zip(lo, hi)]
+    text = ", ".join(f"{m.model[-5:]} {m.lattice:.2f} [{a:.2f}, {b:.2f}]" for m, a, b in zip(d.itertuples(), lo, hi))
+    return Outcome(f"output lattice ratio (Bonferroni intervals over 3 models): {text}", separate_parts(parts))
 
 
 @claim(

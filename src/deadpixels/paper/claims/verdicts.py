@@ -40,7 +40,8 @@ VERDICTS = (REPRODUCED, PARTIAL, SMALLER, LARGER, NOT, INCONCLUSIVE, NOT_TESTABL
 #: One sentence per verdict (the glossary and the report show these).
 MEANING = {
     REPRODUCED: "the 95% CI excludes no effect, on the paper's side, and reaches the effects that count as the paper's",
-    PARTIAL: "the claim has separately tested parts (CIs corrected for their number); some reproduce, some do not",
+    PARTIAL: "the claim has separately tested parts (CIs corrected for their number); some reproduce and the others "
+    "do not (not reproduced, smaller or larger) or cannot be tested; none is undecided",
     SMALLER: "the CI excludes no effect on the paper's side, but every effect in it is smaller than the paper's",
     LARGER: "the CI excludes no effect on the paper's side, but every effect in it is larger than the paper's",
     NOT: "the CI lies on the other side of no effect, or holds no effect and excludes the paper's effect",
@@ -128,14 +129,18 @@ def all_required(parts: Sequence[str]) -> str:
 
 def separate_parts(parts: Sequence[str]) -> str:
     """A claim made of separately tested parts (their CIs Bonferroni-corrected by the caller):
-    reproduced if all are, partially if some are, else as :func:`all_required`."""
+    reproduced if all are; partially if some are and some are not (not reproduced, smaller or
+    larger) or cannot be tested; inconclusive if some are and the rest undecided; else as
+    :func:`all_required`."""
     testable = [p for p in parts if p != NOT_TESTABLE]
     if not testable:
         return NOT_TESTABLE
     if all(p == REPRODUCED for p in parts):
         return REPRODUCED
-    if REPRODUCED in testable:
+    if REPRODUCED in testable and (NOT_TESTABLE in parts or any(p in (NOT, SMALLER, LARGER) for p in testable)):
         return PARTIAL
+    if REPRODUCED in testable:
+        return INCONCLUSIVE  # some parts reproduce, the others are undecided: the claim is not yet decided
     return all_required(testable)
 
 

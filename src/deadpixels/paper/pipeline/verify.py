@@ -33,6 +33,7 @@ class Comparison:
     allowed: str
     ok: bool
     note: str = ""
+    required: bool = True  # False: reported, not required (a trained experiment's per-seed values)
 
 
 def _numeric_diff(a: pd.Series, b: pd.Series, tol: Tolerance) -> tuple[float, bool]:
@@ -112,7 +113,9 @@ def verify(
         fresh = load_folder(save(fresh, Path(tmp) / "rerun"))  # the same CSV round trip as the cached result
     rows = compare_tables(cached, fresh, experiment.tolerance) + compare_arrays(cached, fresh, experiment.tolerance)
     if experiment.tolerance.kind == "trained" and verdicts is not None:
-        rows += verdicts(experiment, scale, fresh)
+        # float32 training diverges per seed between machines: per-seed values are reported, and what the
+        # book claims (each verdict, each contrast inside its cached CI) is required
+        rows = [replace(r, required=False) for r in rows] + verdicts(experiment, scale, fresh)
     return rows
 
 
@@ -196,7 +199,7 @@ def summarise(rows: list[Comparison]) -> pd.DataFrame:
                 "item": r.item,
                 "max |diff|": r.max_abs_diff,
                 "allowed": r.allowed,
-                "status": "ok" if r.ok else "MISMATCH",
+                "status": "ok" if r.ok else "MISMATCH" if r.required else "differs (reported, not required)",
                 "note": r.note,
             }
             for r in rows
@@ -209,13 +212,16 @@ def summarise_compact(table: pd.DataFrame) -> pd.DataFrame:
     group = table["item"].map(lambda s: "arrays" if s.startswith("array ") else s.split(".")[0])
     rows = []
     for g, t in table.groupby(group, sort=False):
-        bad = t[t["status"] != "ok"]
+        bad = t[t["status"].str.startswith("MISMATCH")]
+        differs = t[t["status"].str.startswith("differs")]
         rows.append(
             {
                 "compared": f"{g} ({len(t)} items)",
                 "max |diff|": t["max |diff|"].max(),
                 "allowed": t["allowed"].iloc[0],
-                "status": "ok" if bad.empty else "MISMATCH: " + ", ".join(bad["item"]),
+                "status": "MISMATCH: " + ", ".join(bad["item"]) if not bad.empty else (
+                    f"differs in {len(differs)} of {len(t)} (reported, not required)" if not differs.empty else "ok"
+                ),
                 "note": "; ".join(n for n in t["note"] if n),
             }
         )

@@ -1,0 +1,83 @@
+"""Did kernel padding take effect? A claim about KP is judged only where fine-tuning moved the
+zero-initialised padded entries far enough to change what the layer computes; otherwise the KP
+model is still (nearly) the vanilla model it started as, and the evidence cannot address the claim.
+
+The criterion, fixed before it was applied (2026-12-03) and derived from the paper's own mechanism
+(Fig. 2: an odd kernel ``k`` with stride 2 covers alternate pixels with (k+1)/2 and (k-1)/2 windows
+per axis; padding it to ``k+1`` gives the deficient pixels one more tap):
+
+- the measured ``padded_share`` s of a layer is the norm of its padded row and column over the norm
+  of its whole kernel; with 2k+1 padded and k^2 original entries, the padded taps' RMS amplitude
+  relative to the original taps is ``r = k / sqrt(2k + 1) * s / sqrt(1 - s^2)`` (r = 1: as large as
+  the others);
+- per axis the deficient pixels then receive (k-1)/2 + r taps against (k+1)/2, so the fraction of
+  the log coverage imbalance KP removes is ``f = log((k-1+2r)/(k-1)) / log((k+1)/(k-1))`` (for k = 1,
+  ``f = r``), capped at 1;
+- KP took effect when the mean of ``f`` over the padded layers and seeds is at least
+  :data:`~.verdicts.MARGIN` (one half: the same margin that defines "the paper's effect").
+
+It is a model of the coverage, not of the trained function; it is stated with every KP row. KP
+models trained from scratch (random even kernels) take effect by construction."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from ...kernel_padding import find_odd_stride_layers
+from ..lab.models import build_model
+from .verdicts import MARGIN
+
+#: What the from-scratch KP rows say instead of a measurement.
+BY_CONSTRUCTION = "KP in effect by construction (its even kernels are randomly initialised and trained from scratch)"
+
+
+@lru_cache(maxsize=4)
+def kernel_sizes(model: str) -> dict[str, int]:
+    """The original kernel size of each odd-stride convolution of ``model`` (square kernels)."""
+    return {
+        layer.name: int(layer.kernel[0]) for layer in find_odd_stride_layers(build_model(model)) if layer.kind == "conv"
+    }
+
+
+def relative_amplitude(share: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """The padded taps' RMS over the original taps', from the padded entries' norm share."""
+    s = np.clip(np.asarray(share, dtype=float), 0.0, 1 - 1e-12)
+    return k / np.sqrt(2 * k + 1) * s / np.sqrt(1 - s**2)
+
+
+def removed_fraction(share: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """The fraction of the window-coverage imbalance the padded taps remove (see the module)."""
+    k = np.asarray(k, dtype=float)
+    r = relative_amplitude(share, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(k > 1, np.log((k - 1 + 2 * r) / (k - 1)) / np.log((k + 1) / (k - 1)), r)
+    return np.minimum(f, 1.0)
+
+
+def kp_effect(padded: pd.DataFrame, model: str) -> tuple[bool, str]:
+    """Whether KP took effect in ``padded`` (the ``padded`` table: method, seed, layer,
+    padded_share) on ``model``, and the sentence that says how far it did."""
+    if padded.empty:
+        return False, "KP's padded entries were not measured: whether KP took effect is unknown"
+    sizes = kernel_sizes(model)
+    unknown = sorted(set(padded["layer"]) - set(sizes))
+    if unknown:
+        raise ValueError(f"padded layers {unknown} are not odd-stride convolutions of {model}")
+    k = padded["layer"].map(sizes).to_numpy(dtype=float)
+    share = padded["padded_share"].to_numpy(dtype=float)
+    f = removed_fraction(share, k)
+    r = relative_amplitude(share, k)
+    took = bool(f.mean() >= MARGIN)
+    text = (
+        f"KP {'took' if took else 'did not take'} effect: its padded entries hold {100 * share.min():.1f}-"
+        f"{100 * share.max():.1f}% of their kernels' norms (RMS x{r.min():.2f}-{r.max():.2f} of the original "
+        f"entries), enough to remove {100 * f.mean():.0f}% of the window-coverage imbalance (mean over "
+        f"{padded['layer'].nunique()} layers and {padded['seed'].nunique()} seeds; needed: {100 * MARGIN:.0f}%)"
+    )
+    return took, text
+
+
+__all__ = ["BY_CONSTRUCTION", "kernel_sizes", "relative_amplitude", "removed_fraction", "kp_effect"]
