@@ -107,7 +107,22 @@ def verdicts(chapter: str, scale: str | None = None) -> pd.DataFrame:
     if scale is not None:
         t = t[t["scale"] == scale]
     return t[
-        ["claim_id", "chapter", "statement", "paper", "ours", "evidence", "protocol", "verdict", "stability", "rule"]
+        [
+            "claim_id",
+            "chapter",
+            "statement",
+            "paper",
+            "ours",
+            "evidence",
+            "protocol",
+            "verdict",
+            "stability",
+            "vs_paper",
+            "at_edge",
+            "p_holm",
+            "kp_effect",
+            "rule",
+        ]
     ]
 
 

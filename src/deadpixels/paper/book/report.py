@@ -58,6 +58,23 @@ def verdict_meanings() -> pd.DataFrame:
     return pd.DataFrame({"verdict": list(MEANING), "meaning": list(MEANING.values())})
 
 
+def _text(r: object, name: str) -> str:
+    v = getattr(r, name, "")
+    return v if isinstance(v, str) else ""
+
+
+def notes_html(r: object) -> str:
+    """What sits under a verdict: its stability, where each CI stands against the paper's values,
+    CI ends at a decision boundary, the Holm-corrected p-values and whether KP took effect."""
+    parts = [
+        ("", _text(r, "stability")),
+        ("vs paper: ", _text(r, "vs_paper")),
+        ("at the edge: ", _text(r, "at_edge")),
+        ("Holm-corrected p: ", _text(r, "p_holm")),
+    ]
+    return "".join(f"<br><small>{label}{html.escape(v)}</small>" for label, v in parts if v)
+
+
 def summary(table: pd.DataFrame) -> pd.DataFrame:
     """Number of claims by verdict (rows) and evidence level (columns), with totals."""
     t = pd.crosstab(
@@ -85,7 +102,7 @@ def main_table_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html")
             html.escape(r.paper),
             html.escape(r.ours),
             f'<span class="{_slug(r.verdict)}">{html.escape(r.verdict)}</span>'
-            + (f"<br><small>{html.escape(r.stability)}</small>" if getattr(r, "stability", "") else "")
+            + notes_html(r)
             + (
                 f'<br><small><a href="changelog.html#{revision_anchor(r.claim_id)}">rule revised '
                 f"{html.escape(r.revised[5:-1])}</a>"
@@ -132,7 +149,7 @@ def overview_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html", r
             (
                 "verdict",
                 f'<span class="badge-verdict {_slug(r.verdict)}">{html.escape(r.verdict)}</span>'
-                + (f"<br><small>{html.escape(r.stability)}</small>" if getattr(r, "stability", "") else "")
+                + notes_html(r)
                 + (f"<details><summary>rule</summary><small>{html.escape(r.rule)}</small></details>" if rules else ""),
             ),
         ]

@@ -1,0 +1,53 @@
+"""Sentences the chapters glue into their prose, each computed from a result (so that a rerun with
+other numbers never leaves a sentence that contradicts the table beside it)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..claims.kp_effect import kp_effect
+from ..pipeline.results import Result
+
+
+def pilot_reading(kp_finetune: Result) -> str:
+    """What the pilot's record says about the task the config fixes, and which task the pilot's own
+    rule (the first in the accuracy band) picks on this record."""
+    c = kp_finetune.provenance["config"]
+    pilot = kp_finetune.tables["pilot"]
+    lo, hi = (round(100 * v) for v in c["accuracy_band"])
+    used = pilot[pilot["task"]].iloc[0]
+    text = (
+        f"the config fixes crops of {used.crop_area_min:g}-{used.crop_area_max:g} of a photograph's area, on which "
+        f"the pilot's vanilla reached {100 * used.vanilla_test_acc:.1f}%, "
+        + (f"inside the {lo}-{hi}% band" if used.in_band else f"outside the {lo}-{hi}% band")
+    )
+    chosen = pilot[pilot["chosen"]]
+    if not chosen.empty and not bool(chosen.iloc[0]["task"]):
+        ch = chosen.iloc[0]
+        text += (
+            f"; on this record the pilot's rule would pick crops of {ch.crop_area_min:g}-{ch.crop_area_max:g} "
+            f"({100 * ch.vanilla_test_acc:.1f}%). The task was fixed before this run, from an earlier pilot, and is "
+            "kept so that the rules judge the task they were written for"
+        )
+    return text + "."
+
+
+def kp_gate_reading(kp_finetune: Result) -> str:
+    """Whether KP took effect in this result, with the measured shares (``claims.kp_effect``)."""
+    padded = kp_finetune.tables.get("padded", pd.DataFrame())
+    return kp_effect(padded, kp_finetune.provenance["config"]["model"])[1]
+
+
+def scratch_reading(classification: Result, imbalance_archs: Result) -> str:
+    """The from-scratch runs' size: seeds per method and epochs, from the results."""
+    parts = []
+    for res in (classification, imbalance_archs):
+        runs, c = res.tables["runs"], res.provenance["config"]
+        seeds = runs.groupby("method")["seed"].nunique()
+        per = ", ".join(f"{m} {seeds[m]}" for m in seeds.index)
+        archs = ", ".join(c["archs"])
+        parts.append(f"{archs}: {c['epochs']} epochs, seeds per method {per}")
+    return "; ".join(parts)
+
+
+__all__ = ["pilot_reading", "kp_gate_reading", "scratch_reading"]
