@@ -76,7 +76,7 @@ def notes_html(r: object) -> str:
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Number of claims by verdict (rows) and evidence level (columns), with totals."""
+    """Number of claims by verdict (rows) and evidence level (columns, those some claim has), with totals."""
     t = pd.crosstab(
         pd.Categorical(table["verdict"], VERDICTS),
         pd.Categorical(table["evidence"], EVIDENCE),
@@ -85,7 +85,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
         dropna=False,
     )
     t.index.name, t.columns.name = "verdict", "evidence"
-    return t
+    return t.loc[:, t.loc["all"] > 0]  # an evidence level no claim has (yet) gets no column
 
 
 def main_table_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html") -> str:
