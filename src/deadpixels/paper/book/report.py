@@ -5,12 +5,14 @@ each claim's latest revision entry (the log itself is the changelog's)."""
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 
 import pandas as pd
 
 from ..claims import EVIDENCE, VERDICTS
 from ..claims.engine import EVIDENCE_MEANING
 from ..claims.verdicts import MEANING
+from .cross_checks import flips
 
 CHAPTER_TITLES = {
     "01_rf_vs_accuracy": "1. RF vs accuracy",
@@ -63,11 +65,18 @@ def _text(r: object, name: str) -> str:
     return v if isinstance(v, str) else ""
 
 
+@lru_cache(maxsize=1)
+def _flipped() -> dict[str, str]:
+    return flips()
+
+
 def notes_html(r: object) -> str:
-    """What sits under a verdict: its stability, where each CI stands against the paper's values,
-    CI ends at a decision boundary, the Holm-corrected p-values and whether KP took effect."""
+    """What sits under a verdict: its stability, a flip on a committed rerun under other settings,
+    where each CI stands against the paper's values, CI ends at a decision boundary and the
+    Holm-corrected p-values."""
     parts = [
         ("", _text(r, "stability")),
+        ("verdict on a rerun: ", _flipped().get(_text(r, "claim_id"), "")),
         ("vs paper: ", _text(r, "vs_paper")),
         ("at the edge: ", _text(r, "at_edge")),
         ("Holm-corrected p: ", _text(r, "p_holm")),
