@@ -1,6 +1,8 @@
 """Bad command-line input: one clear message and a non-zero exit, before any work is done."""
 
+import hashlib
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -119,3 +121,35 @@ def test_claims_refuses_to_write_over_a_corrupt_result(results_tmp, capsys):
     assert cli.main(["claims"]) == 2
     assert "corrupt" in capsys.readouterr().err
     assert not (R.results_dir() / "claims.csv").exists()
+
+
+def test_claims_tells_a_damaged_table_from_a_missing_one(results_tmp, capsys):
+    """An empty CSV in a cached result (pandas' EmptyDataError is a ValueError) is damage, not 'not run'."""
+    import shutil
+
+    src = Path(__file__).resolve().parents[1] / "data" / "results" / "kp_finetune" / "cpu"
+    dst = R.results_dir() / "kp_finetune" / "cpu"
+    shutil.copytree(src, dst)
+    (dst / "padded.csv").write_text("")
+    meta = json.loads((dst / "provenance.json").read_text())
+    meta["files"]["padded.csv"] = hashlib.sha256(b"").hexdigest()  # a consistent, empty file
+    (dst / "provenance.json").write_text(json.dumps(meta))
+    assert cli.main(["claims"]) == 2
+    err = capsys.readouterr().err
+    assert "kp_finetune" in err and ("damaged" in err or "corrupt" in err)
+    assert not (R.results_dir() / "claims.csv").exists()
+
+
+def test_claims_refuses_a_results_folder_with_no_result_at_all(results_tmp, capsys):
+    assert cli.main(["claims"]) == 2
+    assert "no cached result at cpu scale" in capsys.readouterr().err
+    assert not (R.results_dir() / "claims.csv").exists()
+
+
+def test_list_marks_a_partial_result(capsys):
+    """The committed gpu-scale kp_finetune result is partial: `list` says so, with the cells missing."""
+    gpu = Path(__file__).resolve().parents[1] / "data/results/kp_finetune/gpu"
+    meta = json.loads((gpu / "provenance.json").read_text())
+    assert cli.main(["list"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("kp_finetune"))
+    assert f"PARTIAL ({len(meta['cells']['missing'])} cells missing)" in line

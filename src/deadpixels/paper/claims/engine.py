@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from ..experiments import get_experiment
 from ..pipeline.collect import is_partial, partial_note
-from ..pipeline.results import MissingResult, Result, StaleConfig, load
+from ..pipeline.results import CorruptResult, MissingResult, Result, StaleConfig, load
 from .outcome import Outcome
 from .verdicts import INCONCLUSIVE, LARGER, NOT, NOT_RUN, NOT_TESTABLE, PARTIAL, REPRODUCED, SMALLER, VERDICTS
 
@@ -123,10 +123,17 @@ def load_current(name: str, scale: str) -> Result | None:
     """The current cached result of experiment ``name`` at ``scale``, or None (missing, stale, no such
     scale). A corrupt result raises :class:`CorruptResult`: corrupt is not missing, and a verdict
     must never quietly degrade to "not run" because a file was damaged."""
-    try:
-        return load(get_experiment(name), scale)
-    except (MissingResult, StaleConfig, ValueError):  # not cached, stale, or no such scale
+    experiment = get_experiment(name)
+    if scale not in experiment.configs:  # the experiment has no such scale
         return None
+    try:
+        return load(experiment, scale)
+    except (MissingResult, StaleConfig):  # not cached, or cached for another config
+        return None
+    except CorruptResult:
+        raise
+    except ValueError as exc:  # a file that does not parse (pandas' EmptyDataError is a ValueError)
+        raise CorruptResult(f"{name} at {scale} scale is damaged ({type(exc).__name__}: {exc}); rerun it") from exc
 
 
 def missing(c: Claim, results: dict[str, Result]) -> str | None:

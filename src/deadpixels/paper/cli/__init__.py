@@ -48,7 +48,7 @@ def _state(name: str, scale: str) -> str:
         return f"{done} of {total} cells" if done else "not cached"
     except StaleConfig:
         return "stale config"
-    except CorruptResult:
+    except (CorruptResult, ValueError):  # a file that does not parse is damage too (pandas' EmptyDataError)
         return "CORRUPT (rerun it)"
     p = res.provenance
     try:
@@ -57,6 +57,9 @@ def _state(name: str, scale: str) -> str:
     except (KeyError, TypeError, ValueError):
         when = "date unknown"
     flags = [code_status(p)] + (["dirty tree"] if p.get("dirty") else [])
+    if p.get("complete") is False:
+        missing = len(p.get("cells", {}).get("missing", []))
+        flags.append(f"PARTIAL ({missing} cells missing)")
     return f"{when}, {', '.join(flags)}"
 
 
@@ -111,11 +114,17 @@ def _cmd_claims(args: argparse.Namespace) -> int:
 
     from ..claims import claims_provenance, claims_table
 
-    table = claims_table(args.scale)  # a corrupt cached result raises here: claims.csv is not rewritten
+    table = claims_table(args.scale)  # a damaged cached result raises here: claims.csv is not rewritten
+    provenance = claims_provenance(args.scale)
+    if all(v is None for v in provenance["results"].values()):
+        raise ValueError(
+            f"no cached result at {args.scale} scale in {results_dir()} (is DEADPIXELS_RESULTS right?); claims.csv "
+            "is not rewritten"
+        )
     path = results_dir() / ("claims.csv" if args.scale == "cpu" else f"claims_{args.scale}.csv")
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False)
-    path.with_name(path.stem + "_provenance.json").write_text(json.dumps(claims_provenance(args.scale), indent=1))
+    path.with_name(path.stem + "_provenance.json").write_text(json.dumps(provenance, indent=1))
     with pd.option_context("display.max_colwidth", 60, "display.width", 200):
         print(table[["claim_id", "paper", "ours", "verdict"]].to_string(index=False))
     print(f"\nwritten: {path}")
