@@ -5,6 +5,7 @@ the pilot's rule and a fixed task, and provenance for runs outside a git checkou
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
@@ -216,3 +217,55 @@ def test_the_gpu_scripts_parse_and_refuse_other_code(tmp_path):
         env={**os.environ, "GPU_SCALE": "smoke", "GPU_DEVICE": "cpu", "PYTHON": sys.executable},
     )
     assert out.returncode == 3 and "refusing to run" in out.stdout
+
+
+def test_collect_names_the_full_commit_and_never_lets_a_partial_result_replace_a_complete_one(results_tmp):
+    """Issue 28, F2: `--commit HEAD` is stored as a SHA; a partial collect over a complete cached
+    result is refused without force."""
+    from deadpixels.paper.pipeline import results as R
+    from deadpixels.paper.pipeline.collect import collect
+
+    toy, cells = _toy_cells(results_tmp)
+    res = collect(toy, "smoke", cells, "HEAD", partial=True)
+    assert len(res.provenance["git_commit"]) == 40 and res.provenance["git_commit"] != "HEAD"
+    from test_grid import QUIET
+
+    R.run_and_save(toy, "smoke", QUIET)  # the complete result (it also computes the missing cell)
+    shutil.rmtree(cells / "seed=2")  # the cells of a run elsewhere that stopped early
+    with pytest.raises(ValueError, match="cached complete"):
+        collect(toy, "smoke", cells, "HEAD", partial=True)
+    assert R.load(toy, "smoke").provenance.get("complete") is not False  # untouched
+    assert collect(toy, "smoke", cells, "HEAD", partial=True, force=True).provenance["complete"] is False
+
+
+def test_collect_replaces_nothing_when_its_result_does_not_read_back(results_tmp, monkeypatch):
+    """Issue 28, F2: an empty table (no kp cell) used to replace the good result before the read-back failed."""
+    import pandas as pd
+
+    from deadpixels.paper.pipeline import collect as C
+    from deadpixels.paper.pipeline import results as R
+
+    toy, cells = _toy_cells(results_tmp)
+    good = C.collect(toy, "smoke", cells, "HEAD", partial=True)
+    before = (good.folder / "provenance.json").read_text()
+    real = C.Result.from_output
+
+    def with_an_empty_table(*a, **k):
+        r = real(*a, **k)
+        r.tables["padded"] = pd.DataFrame()
+        return r
+
+    monkeypatch.setattr(C.Result, "from_output", staticmethod(with_an_empty_table))
+    with pytest.raises(ValueError, match="does not read back"):
+        C.collect(toy, "smoke", cells, "HEAD", partial=True, force=True)
+    assert (good.folder / "provenance.json").read_text() == before
+    assert R.load(toy, "smoke").tables.keys() == good.tables.keys()
+
+
+@pytest.mark.parametrize("bad", ["nan", "-1", "inf", "soon"])
+def test_collect_refuses_a_wall_time_that_is_not_a_duration(results_tmp, capsys, bad):
+    from deadpixels.paper import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["collect", "trf", "--scale", "cpu", "--cells", ".", "--commit", "HEAD", "--wall-time", bad])
+    assert "seconds" in capsys.readouterr().err

@@ -149,7 +149,14 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     if not cells.is_dir():
         raise ValueError(f"--cells {args.cells!r} is not a folder")
     res = collect(
-        get_experiment(args.experiment), args.scale, cells, args.commit, args.partial, args.wall_time, args.source_hash
+        get_experiment(args.experiment),
+        args.scale,
+        cells,
+        args.commit,
+        args.partial,
+        args.wall_time,
+        args.source_hash,
+        force=args.force,
     )
     print(f"collected {res.provenance['cells']['present']} cells -> {res.folder}")
     if partial_note(res):

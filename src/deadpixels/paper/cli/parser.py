@@ -68,7 +68,10 @@ def parser(description: str = "") -> argparse.ArgumentParser:
     g.add_argument("--cells", required=True, help="the folder holding one sub-folder per cell")
     g.add_argument("--commit", required=True, help="the commit the cells' code came from")
     g.add_argument("--partial", action="store_true", help="accept missing cells (the result then says so)")
-    g.add_argument("--wall-time", type=float, default=None, help="seconds the runs took there (from their logs)")
+    g.add_argument(
+        "--wall-time", type=validate.seconds, default=None, help="seconds the runs took there (from their logs)"
+    )
+    g.add_argument("--force", action="store_true", help="let a partial collect replace a complete cached result")
     g.add_argument(
         "--source-hash",
         default=None,

@@ -4,6 +4,7 @@ wrong and what is allowed."""
 from __future__ import annotations
 
 import argparse
+import math
 
 from ..pipeline.executors import EXECUTORS
 
@@ -73,6 +74,17 @@ def slurm_parameters(args: argparse.Namespace) -> dict[str, object]:
             raise ValueError(f"--slurm-param takes KEY=VALUE; got {item!r}")
         out[key] = int(value) if value.isdigit() else value
     return out
+
+
+def seconds(text: str) -> float:
+    """A duration in seconds: a finite number >= 0 (argparse type)."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not (math.isfinite(v) and v >= 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {text!r}")
+    return v
 
 
 def positive_int(text: str) -> int:

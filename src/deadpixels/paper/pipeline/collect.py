@@ -10,8 +10,12 @@ read it say so beside their numbers, and ``verify`` refuses it (rerun to complet
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from .experiment import Experiment
 from .provenance import source_hash, source_hash_at
@@ -28,6 +32,7 @@ def collect(
     partial: bool = False,
     wall_time_s: float | None = None,
     tree_source_hash: str | None = None,
+    force: bool = False,
 ) -> Result:
     """Aggregate the cells under ``cells`` into ``experiment``'s canonical result at ``scale``
     (``wall_time_s``: how long the runs took there, as their logs say).
@@ -39,8 +44,13 @@ def collect(
 
     Raises:
         ValueError: where ``commit``'s source hash is unknown or differs from a cell's, a cell has
-            another config, or cells are missing without ``partial`` (or ones the aggregate needs).
+            another config, cells are missing without ``partial`` (or ones the aggregate needs), the
+            collected result does not read back, or a partial result would replace a complete one
+            without ``force``. Nothing is replaced before every check has passed.
     """
+    if wall_time_s is not None and not (np.isfinite(wall_time_s) and wall_time_s >= 0):
+        raise ValueError(f"--wall-time must be a finite number of seconds >= 0; got {wall_time_s}")
+    commit = full_sha(commit)
     config = experiment.config(scale)
     chash, module = config_hash(config), experiment.run.__module__
     expected = source_hash_at(commit, module)
@@ -98,7 +108,35 @@ def collect(
         "complete": not missing,
         "cells": {"n": len(outputs) + len(missing), "present": len(outputs), "missing": missing},
     }
-    return load_folder(save(res, result_folder(experiment.name, scale)))
+    target = result_folder(experiment.name, scale)
+    if missing and not force:
+        try:
+            if load_folder(target).provenance.get("complete") is not False:
+                raise ValueError(
+                    f"{experiment.name} at {scale} scale is cached complete; a partial collect ({len(missing)} cells "
+                    "missing) would replace it: pass --force to do so"
+                )
+        except CacheError:
+            pass  # nothing complete to protect
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{target.name}.check-") as tmp:
+        try:  # the whole round trip, before anything is replaced
+            load_folder(save(res, Path(tmp) / "result"))
+        except (CacheError, ValueError) as exc:
+            raise ValueError(f"the collected result does not read back ({exc}); nothing was replaced") from None
+    return load_folder(save(res, target))
+
+
+def full_sha(commit: str) -> str:
+    """``commit`` as a full SHA where git knows it (``HEAD``, a short SHA), else as given (a copied tree)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}"],
+            check=False, capture_output=True, text=True, timeout=30, cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return commit
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else commit
 
 
 def is_partial(result: Result) -> bool:
