@@ -34,6 +34,10 @@ def no_run(monkeypatch):
         (["run", "kp_finetune", "--scale", "smoke", "--seeds", str(2**40)], "seeds must be whole numbers from 0"),
         (["run", "trf", "kp_finetune", "--scale", "smoke", "--seeds", "3"], "has no field seeds"),
         (["run", "trf", "--scale", "smoke", "--slurm-time", "5"], "apply only with --executor slurm"),
+        (["run", "trf", "--scale", "smoke", "--executor", "slurm", "--slurm-param", "foo=bar"],
+         "'foo' is not a submitit parameter"),
+        (["run", "trf", "--scale", "smoke", "--executor", "slurm", "--slurm-param", "timeout_min=abc"],
+         "timeout_min takes a whole number"),
     ],
 )
 def test_bad_run_input_fails_before_any_work(results_tmp, capsys, no_run, argv, message):
@@ -153,3 +157,11 @@ def test_list_marks_a_partial_result(capsys):
     assert cli.main(["list"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("kp_finetune"))
     assert f"PARTIAL ({len(meta['cells']['missing'])} cells missing)" in line
+
+
+def test_check_json_is_strict_json():
+    """Issue 28: `check --json` wrote `Infinity`, which strict JSON readers refuse."""
+    from deadpixels.paper.cli.check import strict_json
+
+    text = json.dumps(strict_json({"lattice": float("inf"), "rows": [1.0, float("nan")], "n": 3}), allow_nan=False)
+    assert json.loads(text) == {"lattice": "inf", "rows": [1.0, "nan"], "n": 3}

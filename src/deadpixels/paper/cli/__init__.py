@@ -132,10 +132,10 @@ def _cmd_claims(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .check import check_model
+    from .check import check_model, strict_json
 
     report = check_model(args.model, args.size, args.png)
-    print(json.dumps(report, indent=1, default=str) if args.json else report["text"])
+    print(json.dumps(strict_json(report), indent=1, default=str, allow_nan=False) if args.json else report["text"])
     return 0 if report["excluded"] is None else 3  # printed, but the model could not be analysed
 
 

@@ -5,6 +5,7 @@ before and after kernel padding (the same analysis as the census of chapter 6)."
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,18 @@ def png_path(png: str | None, name: str) -> Path:
     if not out.parent.is_dir():
         raise ModelSpecError(f"--png {png!r}: the folder {out.parent} does not exist")
     return out
+
+
+def strict_json(obj: Any) -> Any:
+    """``obj`` with every non-finite float as a string ("inf", "-inf", "nan"), so that ``json.dumps``
+    writes strict JSON (no ``Infinity``), which every JSON reader accepts."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: strict_json(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    return obj
 
 
 def check_model(spec: str, size: int | None = None, png: str | None = None) -> dict[str, Any]:

@@ -68,12 +68,35 @@ def slurm_parameters(args: argparse.Namespace) -> dict[str, object]:
         out["slurm_gpus_per_node"] = args.slurm_gpus_per_job
     if args.slurm_time:
         out["timeout_min"] = args.slurm_time
+    known = submitit_keys()
     for item in args.slurm_param:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ValueError(f"--slurm-param takes KEY=VALUE; got {item!r}")
+        if known and key not in known:
+            raise ValueError(
+                f"--slurm-param {key!r} is not a submitit parameter; allowed: {', '.join(sorted(known))}"
+            )
+        if key in INTEGER_KEYS and not value.isdigit():
+            raise ValueError(f"--slurm-param {key} takes a whole number; got {value!r}")
         out[key] = int(value) if value.isdigit() else value
     return out
+
+
+#: submitit parameters that must be whole numbers.
+INTEGER_KEYS = frozenset({"timeout_min", "cpus_per_task", "gpus_per_node", "nodes", "tasks_per_node", "mem_gb"})
+
+
+def submitit_keys() -> frozenset[str]:
+    """Every parameter submitit's AutoExecutor takes for SLURM (empty where submitit is not installed:
+    ``--executor slurm`` then refuses with its own message)."""
+    try:
+        import submitit
+        from submitit.slurm.slurm import SlurmExecutor
+    except ImportError:
+        return frozenset()
+    generic = set(submitit.AutoExecutor._valid_parameters())  # noqa: SLF001 - submitit's own list of names
+    return frozenset(generic | {f"slurm_{k}" for k in SlurmExecutor._valid_parameters()})  # noqa: SLF001
 
 
 def seconds(text: str) -> float:
