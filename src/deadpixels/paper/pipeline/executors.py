@@ -11,8 +11,11 @@ provenance), so the same ``--threads`` gives the same numbers with any executor;
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -31,18 +34,59 @@ def worker_threads(jobs: int) -> int:
     return max(1, (os.cpu_count() or 1) // jobs)
 
 
+#: How often a worker checks that the process that started it is still alive (seconds).
+PARENT_POLL_S = 1.0
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: the worker ends when the process that started it ends, however it ends
+    (SIGKILL, the OOM killer, ``timeout``): on Linux through ``PR_SET_PDEATHSIG``, everywhere through
+    a thread that polls the parent's pid. It also leaves Ctrl-C to the parent, which then stops the
+    workers itself, so that an interrupted run prints one line, not a traceback per worker."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+
+
 def process_pool(jobs: int) -> Executor:
-    """``jobs`` worker processes (spawned, so CUDA and torch threads start clean in each)."""
+    """``jobs`` worker processes (spawned, so CUDA and torch threads start clean in each), which die
+    with this process (:func:`die_with_parent`) and are stopped at once when it is interrupted."""
 
     def run(tasks: Sequence[CellTask]) -> Iterator[CellOutcome]:
         share = worker_threads(jobs)
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=die_with_parent,
+            initargs=(os.getpid(),),
+        )
+        try:
             futures = [
                 pool.submit(compute_cell, replace(t, ctx=replace(t.ctx, threads=t.ctx.threads or share)))
                 for t in tasks
             ]
             for future in as_completed(futures):
                 yield future.result()
+        except Exception:  # a cell that raised: the others still finish and cache their results
+            pool.shutdown(wait=True)
+            raise
+        except BaseException:  # Ctrl-C, SystemExit, a closed generator: stop the workers now, not after their cells
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     return run
 
