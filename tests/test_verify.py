@@ -61,3 +61,14 @@ def test_reported_rows_do_not_fail_a_verify():
 
     t = summarise([Comparison("runs.L1", 0.1, "rel 1e-3", False, required=False), Comparison("verdict x", 0, "", True)])
     assert list(t["status"]) == ["differs (reported, not required)", "ok"]
+
+
+def test_verify_of_a_trained_experiment_judges_its_claims_on_the_rerun(results_tmp, capsys):
+    """The rerun carries its config into the claims (their protocol and KP gate read it): a smoke
+    rerun of kp_finetune is compared verdict by verdict and contrast by contrast."""
+    from deadpixels.paper import cli
+
+    assert cli.main(["run", "kp_finetune", "--scale", "smoke", "--quiet"]) == 0
+    assert cli.main(["verify", "kp_finetune", "--scale", "smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "verdict kp-lowers-l1" in out and "contrast kp-lowers-l1: raw L1" in out

@@ -6,6 +6,8 @@ inside the cached CI."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..pipeline.experiment import Experiment
@@ -29,8 +31,11 @@ def compare_verdicts(experiment: Experiment, scale: str, fresh: Result) -> list[
         if experiment.name not in (*c.experiments, *c.optional) or (c.scale or scale) != scale:
             continue
         base = {n: r for n in (*c.experiments, *c.optional) if (r := load_current(n, scale)) is not None}
+        rerun = fresh
+        if experiment.name in base and "config" not in fresh.provenance:  # the rerun ran the cached config
+            rerun = replace(fresh, provenance={**base[experiment.name].provenance, **fresh.provenance})
         before = evaluate(c, base)
-        after = evaluate(c, {**base, experiment.name: fresh})
+        after = evaluate(c, {**base, experiment.name: rerun})
         same = before.verdict == after.verdict
         out.append(
             Comparison(

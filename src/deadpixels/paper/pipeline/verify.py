@@ -15,7 +15,7 @@ import pandas as pd
 from .context import RunContext
 from .experiment import Experiment, Tolerance
 from .provenance import source_hash
-from .results import CacheError, Result, config_hash, load, load_folder, results_dir, save
+from .results import CacheError, Result, config_hash, describe, load, load_folder, results_dir, save
 from .runner import CellTask, Executor, cell_root, run_grid, safe_key, serial
 
 #: What a claims layer passes to :func:`verify` to check verdicts: (experiment, scale, fresh result)
@@ -110,6 +110,7 @@ def verify(
     with tempfile.TemporaryDirectory() as tmp:
         grid = run_grid(experiment, scale, config, chash, ctx, Path(tmp) / "cells", executor)
         fresh = Result.from_output(experiment.name, scale, experiment.as_grid.aggregate(config, grid.outputs))
+        fresh.provenance = {**describe(experiment, scale, config, config), **fresh.provenance}  # what rules read
         fresh = load_folder(save(fresh, Path(tmp) / "rerun"))  # the same CSV round trip as the cached result
     rows = compare_tables(cached, fresh, experiment.tolerance) + compare_arrays(cached, fresh, experiment.tolerance)
     if experiment.tolerance.kind == "trained" and verdicts is not None:
