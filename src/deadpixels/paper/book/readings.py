@@ -3,9 +3,7 @@ other numbers never leaves a sentence that contradicts the table beside it)."""
 
 from __future__ import annotations
 
-import pandas as pd
-
-from ..claims.kp_effect import kp_effect
+from ..claims.finetuned import kp_took_effect
 from ..pipeline.results import Result
 
 
@@ -33,9 +31,8 @@ def pilot_reading(kp_finetune: Result) -> str:
 
 
 def kp_gate_reading(kp_finetune: Result) -> str:
-    """Whether KP took effect in this result, with the measured shares (``claims.kp_effect``)."""
-    padded = kp_finetune.tables.get("padded", pd.DataFrame())
-    return kp_effect(padded, kp_finetune.provenance["config"]["model"])[1]
+    """Whether KP took effect in this result, with the measured shares: the sentence the KP claims state."""
+    return kp_took_effect({"kp_finetune": kp_finetune})[1]
 
 
 def scratch_reading(classification: Result, imbalance_archs: Result) -> str:

@@ -9,11 +9,11 @@ import pandas as pd
 
 from ..claims.common import final_stage
 from ..claims.contrasts import LABEL, gate
-from ..claims.kp_effect import kp_effect
 from ..claims.stats import theorem1_fits
 from ..claims.training import paired
 from ..lab.efficientnet import ACCURACY_SOURCE
 from ..pipeline.results import Result
+from .readings import kp_gate_reading
 
 KIND_LABELS = {"imagenet": "ImageNet-trained", "random_init": "random init (BN calibrated)", "structural": "structural"}
 METHODS = ("vanilla", "kp", "noise", "blurpool")
@@ -201,7 +201,7 @@ def gpu_reading(kp_finetune: Result | None, verdicts: pd.DataFrame) -> str:
         f"({ci('KP vs vanilla', 'L1 peak-norm. ratio')}); the lattice ratio is {ci('KP vs vanilla', 'lattice ratio')}. "
         f"Verdicts: *{v.get('kp-lowers-l1-gpu', '?')}* for L1, *{v.get('kp-lattice-gpu', '?')}* for the checkerboard. "
         f"The padded entries moved to {shares.min():.1%}-{shares.max():.1%} of their kernels' norms: "
-        f"{kp_effect(kp_finetune.tables['padded'], kp_finetune.provenance['config']['model'])[1]}, so these "
+        f"{kp_gate_reading(kp_finetune)}, so these "
         "verdicts say 'not testable' wherever KP did not take effect. "
         + "; ".join(comparators)
         + f": *{v.get('kp-smoother-gpu', '?')}*."
