@@ -54,7 +54,8 @@ def verify_command(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..claims import compare_verdicts
-    from ..pipeline.verify import summarise, summarise_compact, verify
+    from ..pipeline.results import load
+    from ..pipeline.verify import recorded_threads, summarise, summarise_compact, verify
 
     ctx, executor = runner(args)
     if args.cells:
@@ -62,7 +63,9 @@ def verify_command(args: argparse.Namespace) -> int:
     failed, reports = [], {}
     for exp in at_scale(args.what, args.scale):
         name = exp.name
-        print(f"== verify {name} at {args.scale} scale ({exp.tolerance.describe()})", flush=True)
+        threads = args.threads or recorded_threads(load(exp, args.scale))
+        how = f"{threads} CPU threads" + ("" if args.threads else " as recorded")
+        print(f"== verify {name} at {args.scale} scale ({exp.tolerance.describe()}; {how})", flush=True)
         table = summarise(verify(exp, args.scale, ctx, verdicts=compare_verdicts, executor=executor))
         reports[name] = table
         bad = table[table["status"] == "MISMATCH"]

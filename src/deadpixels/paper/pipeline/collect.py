@@ -21,6 +21,7 @@ from .experiment import Experiment
 from .provenance import source_hash, source_hash_at
 from .results import config_hash, describe, result_folder
 from .runner import as_output, safe_key
+from .settings import CellSettings, uniform_settings
 from .store import CacheError, Result, load_folder, save
 
 
@@ -87,6 +88,7 @@ def collect(
         if p.get("source_hash") != expected:
             raise ValueError(f"cell {cell.key} ran other code ({p.get('source_hash')}; {commit[:10]} has {expected})")
         outputs[cell.key], found = as_output(res), [*found, p]
+    uniform_settings(experiment.name, {p["cell"]: CellSettings.recorded(p) for p in found if "cell" in p})
     if missing and not partial:
         raise ValueError(f"{len(missing)} cells are missing ({', '.join(missing[:4])}, ...): collect with partial")
     try:

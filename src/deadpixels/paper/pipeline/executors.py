@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .runner import CellOutcome, CellTask, Executor, compute_cell, serial
+from .slurm_watch import QueueWatch
 
 #: The executors ``--executor`` accepts.
 EXECUTORS = ("local", "slurm", "submitit-local", "submitit-debug")
@@ -88,13 +89,16 @@ def process_pool(jobs: int) -> Executor:
             raise
         pool.shutdown(wait=True)
 
+    run.cell_threads = lambda: worker_threads(jobs)  # type: ignore[attr-defined]
     return run
 
 
 def submitit_executor(kind: str, folder: Path, parameters: Mapping[str, Any]) -> Executor:
     """A submitit executor: ``slurm`` submits each wave as one job array (``parameters`` are
     submitit's, e.g. ``slurm_partition``, ``slurm_gpus_per_node``, ``timeout_min``); ``submitit-local``
-    and ``submitit-debug`` run the same jobs on this machine."""
+    and ``submitit-debug`` run the same jobs on this machine. A job that dies without its result is
+    reported as a failed cell within a bounded time, also where ``sacct`` is off
+    (:class:`.slurm_watch.QueueWatch`), while the others finish; an interrupted run cancels its jobs."""
     try:
         import submitit
     except ImportError:
@@ -103,6 +107,7 @@ def submitit_executor(kind: str, folder: Path, parameters: Mapping[str, Any]) ->
         if not _has_sbatch():
             raise ValueError("--executor slurm needs SLURM's sbatch on PATH (see scripts/slurm-cluster.sh)")
         ex = submitit.AutoExecutor(folder=folder, cluster="slurm")
+        QueueWatch([])  # its $DEADPIXELS_SLURM_* settings checked before any job is submitted
     elif kind == "submitit-local":
         ex = submitit.LocalExecutor(folder=folder)
     else:
@@ -115,15 +120,24 @@ def submitit_executor(kind: str, folder: Path, parameters: Mapping[str, Any]) ->
     def run(tasks: Sequence[CellTask]) -> Iterator[CellOutcome]:
         jobs = ex.map_array(compute_cell, list(tasks))
         pending = dict(zip(jobs, tasks))
-        while pending:
-            for job in [j for j in pending if j.done()]:
-                task = pending.pop(job)
-                try:
-                    yield job.result()
-                except Exception as exc:  # noqa: BLE001 - the job itself died (node failure, timeout)
-                    yield CellOutcome(task.cell.key, False, 0.0, f"job {job.job_id} failed: {exc}")
-            if pending:
-                time.sleep(0.5)
+        watch = QueueWatch(jobs) if kind == "slurm" else None
+        try:
+            while pending:
+                for job in [j for j in pending if j.done()]:
+                    task = pending.pop(job)
+                    try:
+                        yield job.result()
+                    except Exception as exc:  # noqa: BLE001 - the job itself died (node failure, timeout)
+                        log = getattr(job.paths, "stderr", "?")
+                        yield CellOutcome(task.cell.key, False, 0.0, f"job {job.job_id} failed: {exc} (log: {log})")
+                for dead in watch.dead(list(pending)) if watch else []:  # died unseen by submitit (no sacct)
+                    yield CellOutcome(pending.pop(dead.job).cell.key, False, 0.0, dead.describe())
+                if pending:
+                    time.sleep(0.5)
+        except BaseException:  # Ctrl-C, an error, a closed generator: the run's jobs go with it
+            for job in pending:
+                job.cancel(check=False)
+            raise
 
     return run
 

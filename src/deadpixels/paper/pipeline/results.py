@@ -17,6 +17,7 @@ from .context import RunContext
 from .experiment import SCALES, Experiment, config_dict
 from .provenance import environment, git_state, source_hash
 from .runner import Executor, cached_cells, cell_root, run_grid, serial
+from .settings import CellSettings
 from .store import (
     CacheError,
     CorruptResult,
@@ -83,12 +84,18 @@ def run_and_save(
         **describe(experiment, scale, config, canonical),
         "source_hash": source,
         **git,
-        "environment": environment(ctx.device_name),
+        "environment": cells_environment(environment(ctx.device_name), grid.settings),
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "wall_time_s": round(time.time() - start, 2),
         "cells": {"n": len(grid.outputs), "computed_in_this_run": grid.computed, "wall_time_s": grid.wall_time_s},
     }
     return load_folder(save(res, folder))
+
+
+def cells_environment(driver: dict[str, Any], settings: CellSettings | None) -> dict[str, Any]:
+    """The environment a result states: the driver's, with the CPU threads its cells computed with
+    (which its numbers depend on), not the driver's own."""
+    return driver if settings is None else {**driver, "cpu_threads": settings.threads}
 
 
 def describe(experiment: Experiment, scale: str, config: Any, canonical: Any) -> dict[str, Any]:
@@ -137,6 +144,7 @@ __all__ = [
     "load_folder",
     "run_and_save",
     "describe",
+    "cells_environment",
     "cell_progress",
     "clear_cells",
 ]

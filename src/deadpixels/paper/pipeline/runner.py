@@ -3,7 +3,10 @@ half-way resumes where it stopped, and the cells can run side by side: in this p
 processes (``jobs``), or as a SLURM job array through submitit (:mod:`.executors`).
 
 A cell's cache lives in ``<results>/<experiment>/.cells/<scale>-<config hash>/<cell key>/`` with
-its own provenance; it is reused only while the config and the computing source are unchanged."""
+its own provenance; it is reused only while the config and the computing source are unchanged, and
+only by a run that computes with the same settings (CPU threads and device type, on which float32
+results depend): a resume never mixes cells of two settings. A cell being computed is claimed with
+a lock, so a second identical run waits for it and reuses it instead of computing it again."""
 
 from __future__ import annotations
 
@@ -20,7 +23,9 @@ from tqdm.auto import tqdm
 
 from .context import RunContext
 from .experiment import Cell, Experiment
+from .locks import locked
 from .provenance import environment, git_state, source_hash
+from .settings import CellSettings, resume_settings, uniform_settings
 from .store import CacheError, Result, load_folder, save
 
 
@@ -45,6 +50,7 @@ class CellOutcome:
     ok: bool
     wall_time_s: float
     error: str = ""
+    reused: bool = False  # another run computed it meanwhile; this one waited and took it
 
 
 def safe_key(key: str) -> str:
@@ -71,33 +77,53 @@ def load_cell(folder: Path, source: str, config_hash: str) -> Result | None:
     return res if p.get("config_hash") == config_hash and p.get("source_hash") == source else None
 
 
+def claim_path(folder: Path) -> Path:
+    """The lock a cell's computation holds (a hidden sibling of its folder)."""
+    return folder.with_name(f".{folder.name}.claim")
+
+
 def compute_cell(task: CellTask) -> CellOutcome:
-    """Compute one cell and cache it (in a worker, a job, or this process). Errors are caught and
+    """Compute one cell and cache it (in a worker, a job, or this process), holding the cell's claim
+    lock: where another run is computing the same cell, this one waits and then reuses its result
+    (released by the kernel if that run dies, so the wait ends with it). Errors are caught and
     returned, so one failing cell never stops the others."""
     start, threads = time.time(), torch.get_num_threads()
     try:
         task.ctx.apply()
-        deps = {key: as_output(load_folder(folder)) for key, folder in task.deps}
-        out = task.experiment.as_grid.compute(task.config, task.cell, deps, task.ctx)
-        res = Result.from_output(task.experiment.name, task.scale, out)
-        res.provenance = {
-            "experiment": task.experiment.name,
-            "scale": task.scale,
-            "cell": task.cell.key,
-            "params": {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in task.cell.params.items()},
-            "config_hash": task.config_hash,
-            "source_hash": task.source_hash,
-            **git_state(),
-            "environment": environment(task.ctx.device_name),
-            "wall_time_s": round(time.time() - start, 2),
-        }
-        save(res, task.folder)
+        with locked(claim_path(task.folder), exclusive=True, wait_s=None):
+            done = load_cell(task.folder, task.source_hash, task.config_hash)
+            if done is not None:
+                here = CellSettings(torch.get_num_threads(), task.ctx.device.type)
+                there = CellSettings.recorded(done.provenance)
+                if there != here:
+                    raise ValueError(f"another run cached this cell with {there.describe()}; this run computes "
+                                     f"with {here.describe()} and does not mix them (rerun with {there.options()})")
+                return CellOutcome(task.cell.key, True, time.time() - start, reused=True)
+            _compute(task, start)
     except Exception as exc:  # noqa: BLE001 - reported with the cell, rerun next time
         detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         return CellOutcome(task.cell.key, False, time.time() - start, detail)
     finally:
         torch.set_num_threads(threads)  # in this process (serial), the caller's threads come back
     return CellOutcome(task.cell.key, True, time.time() - start)
+
+
+def _compute(task: CellTask, start: float) -> None:
+    deps = {key: as_output(load_folder(folder)) for key, folder in task.deps}
+    out = task.experiment.as_grid.compute(task.config, task.cell, deps, task.ctx)
+    res = Result.from_output(task.experiment.name, task.scale, out)
+    res.provenance = {
+        "experiment": task.experiment.name,
+        "scale": task.scale,
+        "cell": task.cell.key,
+        "params": {k: v if isinstance(v, (int, float, str, bool)) else str(v) for k, v in task.cell.params.items()},
+        "config_hash": task.config_hash,
+        "source_hash": task.source_hash,
+        **git_state(),
+        "environment": environment(task.ctx.device_name),
+        "wall_time_s": round(time.time() - start, 2),
+    }
+    save(res, task.folder)
 
 
 #: An executor: takes the tasks of one wave (cells whose dependencies are done) and yields each
@@ -111,6 +137,9 @@ def serial(tasks: Sequence[CellTask]) -> Any:
         yield compute_cell(task)
 
 
+serial.cell_threads = torch.get_num_threads  # type: ignore[attr-defined]  # this process's threads
+
+
 @dataclass
 class GridRun:
     """What :func:`run_grid` did: every cell's output (by key, in cell order), which cells it
@@ -119,6 +148,7 @@ class GridRun:
     outputs: dict[str, dict[str, Any]]
     computed: list[str]
     wall_time_s: dict[str, float]
+    settings: CellSettings | None = None  # what every cell computed with (one setting: never mixed)
 
 
 def run_grid(
@@ -144,7 +174,9 @@ def run_grid(
         raise ValueError(f"{experiment.name}: cells wait for cells that do not exist: {', '.join(unknown)}")
     source = source_hash(experiment.run.__module__)
     folders = {c.key: root / safe_key(c.key) for c in cells}
-    done = {c.key for c in cells if load_cell(folders[c.key], source, config_hash) is not None}
+    cached = {c.key: r for c in cells if (r := load_cell(folders[c.key], source, config_hash)) is not None}
+    ctx = resume_settings(experiment.name, len(cells), cached.values(), ctx, executor)
+    done = set(cached)
     failed: dict[str, str] = {}
     computed, walls = [], {}
     todo = [c for c in cells if c.key not in done]
@@ -169,6 +201,8 @@ def run_grid(
             if outcome.ok:
                 done.add(outcome.key)
                 computed.append(outcome.key)
+            elif outcome.reused:
+                done.add(outcome.key)
             else:
                 failed[outcome.key] = outcome.error
         todo = [c for c in todo if c.key not in done and c.key not in failed]
@@ -182,7 +216,8 @@ def run_grid(
     cached = {c.key: load_folder(folders[c.key]) for c in cells}  # each cell read once
     for key, res in cached.items():
         walls.setdefault(key, res.provenance.get("wall_time_s"))
-    return GridRun({key: as_output(res) for key, res in cached.items()}, computed, walls)
+    settings = uniform_settings(experiment.name, {k: CellSettings.recorded(r.provenance) for k, r in cached.items()})
+    return GridRun({key: as_output(res) for key, res in cached.items()}, computed, walls, settings)
 
 
 def cached_cells(experiment: Experiment, config: Any, config_hash: str, root: Path) -> tuple[int, int]:
@@ -195,6 +230,7 @@ def cached_cells(experiment: Experiment, config: Any, config_hash: str, root: Pa
 __all__ = [
     "CellTask",
     "CellOutcome",
+    "claim_path",
     "Executor",
     "GridRun",
     "serial",

@@ -5,9 +5,11 @@ checked. Errors are typed, so that a caller can tell missing from corrupt from s
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from .locks import lock_path, locked
 
 
 def _sha(path: Path) -> str:
@@ -83,38 +87,35 @@ def _step(name: str) -> None:
         FAULT_HOOK(name)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _leftovers(folder: Path) -> list[Path]:
+    """Temporary (``.<name>.tmp-*``) and moved-aside (``.<name>.old-*``) siblings of ``folder``."""
+    parent = folder.parent
+    if not parent.is_dir():
+        return []
+    return sorted(parent.glob(f".{folder.name}.tmp-*")) + sorted(parent.glob(f".{folder.name}.old-*"))
 
 
-def _sibling_pid(path: Path) -> int | None:
-    tail = path.name.rpartition("-")[2]
-    return int(tail) if tail.isdigit() else None
+def _recover_locked(folder: Path) -> None:
+    """:func:`recover` for a caller that holds the folder's exclusive lock: every writer of this
+    folder holds that lock while it writes, so each leftover here belongs to a writer that died."""
+    olds = sorted(folder.parent.glob(f".{folder.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if olds and not folder.exists():
+        olds.pop().rename(folder)  # the previous result, complete: it was only moved aside
+    for path in _leftovers(folder):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def recover(folder: Path) -> None:
     """Finish or undo a save that a crash (even SIGKILL) interrupted, so ``folder`` holds a complete
-    result again: a result moved aside (``.<name>.old-PID``) but never replaced comes back; leftovers
-    of dead writers (``.tmp-PID`` folders, replaced ``.old-PID`` folders) are removed. Saves by live
-    processes are left alone."""
-    parent = folder.parent
-    if not parent.is_dir():
+    result again: a result moved aside (``.<name>.old-*``) but never replaced comes back; leftovers
+    of dead writers are removed. A writer is known to be dead because its lock is free
+    (:mod:`.locks`), never by its PID, so a live writer on another node or in another PID namespace
+    is left alone, and a dead one whose PID was reused is cleaned up."""
+    if not _leftovers(folder):
         return
-    for prefix in (f".{folder.name}.tmp-", f".{folder.name}.old-"):
-        for path in sorted(parent.glob(prefix + "*")):
-            pid = _sibling_pid(path)
-            if pid is None or (pid != os.getpid() and _pid_alive(pid)):
-                continue
-            if prefix.endswith("old-") and not folder.exists():
-                path.rename(folder)  # the previous result, complete: it was only moved aside
-            else:
-                shutil.rmtree(path, ignore_errors=True)
+    with locked(lock_path(folder), exclusive=True, optional=True) as held:
+        if held:
+            _recover_locked(folder)
 
 
 def check_writable(folder: Path) -> None:
@@ -134,10 +135,17 @@ def save(result: Result, folder: Path) -> Path:
     the previous result or the new one, complete: :func:`recover` (run by every load) undoes a swap
     that stopped half-way."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    recover(folder)
-    tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
+    with locked(lock_path(folder), exclusive=True):  # one writer at a time; readers wait for the swap
+        _recover_locked(folder)
+        _save_locked(result, folder)
+    result.folder = folder
+    return folder
+
+
+def _save_locked(result: Result, folder: Path) -> None:
+    tag = f"{socket.gethostname()}-{os.getpid()}"
+    tmp = folder.with_name(f".{folder.name}.tmp-{tag}")
+    old = folder.with_name(f".{folder.name}.old-{tag}")
     tmp.mkdir()
     try:
         files = []
@@ -167,20 +175,30 @@ def save(result: Result, folder: Path) -> Path:
             old.rename(folder)  # Ctrl-C between the two renames: the old result comes back
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    result.folder = folder
-    return folder
 
 
 def load_folder(folder: Path, expected_hash: str | None = None) -> Result:
-    """Load the result in ``folder``; :class:`CacheError` if missing, corrupt or from another config."""
-    recover(folder)
+    """Load the result in ``folder``; :class:`CacheError` if missing, corrupt or from another config.
+    It holds the folder's shared lock (writers wait; a half-done save is first undone) and reads each
+    file once, checking the checksum of exactly the bytes it parses: a load returns one save, whole,
+    or an error, never the provenance of one save with the values of another."""
+    repair = bool(_leftovers(folder))
+    with locked(lock_path(folder), exclusive=repair, optional=True) as held:
+        if repair and held:
+            _recover_locked(folder)
+        return _read(folder, expected_hash)
+
+
+def _read(folder: Path, expected_hash: str | None) -> Result:
     prov_path = folder / "provenance.json"
-    if not prov_path.exists():
-        if folder.is_dir() and any(folder.iterdir()):
-            raise CorruptResult(f"the cached result in {folder} has no provenance.json")
-        raise MissingResult(f"no cached result in {folder}")
     try:
-        prov = json.loads(prov_path.read_text())
+        prov_bytes = prov_path.read_bytes()
+    except FileNotFoundError:
+        if folder.is_dir() and any(folder.iterdir()):
+            raise CorruptResult(f"the cached result in {folder} has no provenance.json") from None
+        raise MissingResult(f"no cached result in {folder}") from None
+    try:
+        prov = json.loads(prov_bytes)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorruptResult(f"corrupt provenance.json in {folder}: {exc}") from exc
     if not isinstance(prov, dict) or not isinstance(prov.get("files", {}), dict):
@@ -191,21 +209,23 @@ def load_folder(folder: Path, expected_hash: str | None = None) -> Result:
             f"the current config is {expected_hash}"
         )
     files = prov.get("files", {})
-    for name, digest in files.items():
-        if not (folder / name).exists() or _sha(folder / name) != digest:
-            raise CorruptResult(f"cached file {folder / name} is missing or does not match its recorded checksum")
     res = Result(
         prov.get("experiment", folder.parent.name), prov.get("scale", folder.name), provenance=prov, folder=folder
     )
-    for name in files:
-        path = folder / name
+    for name, digest in files.items():
+        try:
+            data = (folder / name).read_bytes()
+        except OSError:
+            data = None
+        if data is None or hashlib.sha256(data).hexdigest() != digest:
+            raise CorruptResult(f"cached file {folder / name} is missing or does not match its recorded checksum")
         if name.endswith(".csv"):
-            res.tables[name[:-4]] = pd.read_csv(path)
+            res.tables[name[:-4]] = pd.read_csv(io.BytesIO(data))
         elif name == "arrays.npz":
-            with np.load(path) as z:
+            with np.load(io.BytesIO(data)) as z:
                 res.arrays = {k: z[k] for k in z.files}
         elif name == "values.json":
-            res.values = json.loads(path.read_text())
+            res.values = json.loads(data)
     return res
 
 

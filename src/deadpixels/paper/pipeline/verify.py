@@ -96,9 +96,12 @@ def verify(
     """Rerun ``experiment`` at ``scale`` through the same grid runner as ``run`` (its cells in a
     temporary folder, so the cache is never touched) and compare it with the cached result. For a
     trained experiment, ``verdicts`` (the claims layer's check) also compares the verdicts of the
-    claims it feeds."""
+    claims it feeds. Without ``ctx.threads`` the rerun computes with the CPU threads the cached result
+    records (:func:`recorded_threads`): float32 numbers depend on them, so any other count would
+    compare two settings, not two runs."""
     ctx = ctx or RunContext()
     cached = load(experiment, scale)
+    ctx = with_recorded_threads(ctx, cached)
     if cached.provenance.get("complete") is False:
         missing = len(cached.provenance["cells"]["missing"])
         raise ValueError(
@@ -118,6 +121,17 @@ def verify(
         # book claims (each verdict, each contrast inside its cached CI) is required
         rows = [replace(r, required=False) for r in rows] + verdicts(experiment, scale, fresh)
     return rows
+
+
+def recorded_threads(result: Result) -> int | None:
+    """The CPU threads ``result``'s cells computed with, as its provenance states them."""
+    threads = result.provenance.get("environment", {}).get("cpu_threads")
+    return threads if isinstance(threads, int) and threads > 0 else None
+
+
+def with_recorded_threads(ctx: RunContext, cached: Result) -> RunContext:
+    """``ctx`` with the cached result's threads where it names none (the default of ``verify``)."""
+    return ctx if ctx.threads is not None else replace(ctx, threads=recorded_threads(cached))
 
 
 def cell_spread(
@@ -238,4 +252,6 @@ __all__ = [
     "compare_arrays",
     "VerdictCheck",
     "cell_spread",
+    "recorded_threads",
+    "with_recorded_threads",
 ]
