@@ -51,8 +51,10 @@ from pathlib import Path
 from deadpixels.paper.pipeline import store
 folder, first, n = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 for i in range(first, first + n):
-    store.save(store.Result("toy", "smoke", tables={"t": pd.DataFrame({"x": np.full(200, float(i))})},
-               arrays={"a": np.full((64, 64), i, dtype=np.float32)}, values={"v": i}, provenance={"version": i}), folder)
+    res = store.Result("toy", "smoke", tables={"t": pd.DataFrame({"x": np.full(200, float(i))})},
+                       arrays={"a": np.full((64, 64), i, dtype=np.float32)}, values={"v": i},
+                       provenance={"version": i})
+    store.save(res, folder)
 """
 
 READER = """

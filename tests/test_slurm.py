@@ -41,7 +41,8 @@ def aggregate(config, outputs):
 def serial(config, ctx):
     raise AssertionError("the grid runner computes it")
 
-TOY = Experiment("slurmtoy", "00_toy", "toy", {"smoke": Config()}, serial, Tolerance("exact"), Grid(cells, compute, aggregate))
+GRID = Grid(cells, compute, aggregate)
+TOY = Experiment("slurmtoy", "00_toy", "toy", {"smoke": Config()}, serial, Tolerance("exact"), GRID)
 ex = make_executor("slurm", 1, Path(sys.argv[1]), timeout_min=10)
 try:
     res = R.run_and_save(TOY, "smoke", RunContext(progress=False, threads=1), executor=ex)

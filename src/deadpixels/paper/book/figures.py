@@ -22,11 +22,14 @@ def theorem1_scatter(theorem1: pd.DataFrame, seed: int = 0) -> plt.Figure:
     fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.6), layout="constrained")
     for ax, method in zip(axes, ["vanilla", "kp"]):
         d = theorem1[(theorem1["method"] == method) & (theorem1["seed"] == seed)]
-        fit = theorem1_fits(d).iloc[0]
         ax.scatter(d["R"], d["MD"], color=METHOD_COLOURS[method], s=22)
-        xs = np.linspace(d["R"].min(), d["R"].max(), 10)
-        ax.plot(xs, fit["intercept"] + fit["slope"] * xs, color="#555555", ls="--")
-        ax.set_title(f"{METHOD_LABELS[method]}: R² = {fit['r2']:.2f}", fontsize=11)
+        if len(d) < 3 or np.ptp(d["R"].to_numpy(float)) == 0:  # no line through equal R_XY: said, not drawn
+            ax.set_title(f"{METHOD_LABELS[method]}: R² undefined (R_XY all equal)", fontsize=11)
+        else:
+            fit = theorem1_fits(d).iloc[0]
+            xs = np.linspace(d["R"].min(), d["R"].max(), 10)
+            ax.plot(xs, fit["intercept"] + fit["slope"] * xs, color="#555555", ls="--")
+            ax.set_title(f"{METHOD_LABELS[method]}: R² = {fit['r2']:.2f}", fontsize=11)
         ax.set_xlabel("$R_{XY}$ (output ERF)")
         ax.set_ylabel("MD (mean |Δy|)")
     fig.suptitle(f"paper, before KP: R² = {FIG5_R2}", fontsize=11)

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .readability import readable, spread_labels
+from .readability import below_everything, point_label, readable
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -41,8 +41,9 @@ def styled(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def footer(fig: plt.Figure, text: str) -> None:
-    """Stamp the provenance line (scale, data, device) under a figure."""
-    fig.text(0.01, -0.02, text, fontsize=9.5, color="#444444", ha="left", va="top", wrap=True)
+    """Stamp the provenance line (scale, data, device) under a figure, below everything drawn."""
+    fig.text(0.01, min(-0.02, below_everything(fig)), text, fontsize=9.5, color="#444444", ha="left", va="top",
+             wrap=True)
 
 
 def erf_image(ax: plt.Axes, R: np.ndarray, title: str = "", zoom: int | None = None, vmax: float | None = None) -> None:
@@ -138,13 +139,11 @@ def labelled_scatter(
             s=36,
             zorder=3,
         )
-    notes = [
-        ax.annotate(lab, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=10)
-        for xi, yi, lab in zip(x, y, labels)
-        if lab
-    ]
+    for xi, yi, lab in zip(x, y, labels):
+        if lab:  # placed by readable() once the figure is final: spread_labels cannot let them overprint
+            point_label(ax.annotate(lab, (xi, yi), textcoords="offset points", xytext=(4, 3), fontsize=10,
+                                    arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.6}))
     ax.margins(x=0.1, y=0.12)  # room for the labels of the outermost points
-    spread_labels(fig, notes)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)

@@ -4,6 +4,10 @@ is scaled to the book's text column (:mod:`.figure_check` verifies the result)."
 
 from __future__ import annotations
 
+import math
+import textwrap
+from typing import Any
+
 import matplotlib.pyplot as plt
 
 from .figure_check import MIN_FONT_PT, rendered_scale
@@ -35,10 +39,36 @@ def readable(fig: plt.Figure) -> plt.Figure:
     for text in fig.findobj(Text):
         if text.get_fontsize() < smallest:
             text.set_fontsize(smallest)
+    for ax in fig.axes:
+        fit_tick_labels(fig, ax)
+    spread_labels(fig)  # last: the ticks and fonts they must keep clear of are final now
     return fig
 
 
-#: Where a point's label may go, in offset points (and its alignment), tried in this order.
+def _touching(boxes: list) -> bool:
+    return any(a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
+
+
+def fit_tick_labels(fig: plt.Figure, ax: plt.Axes) -> None:
+    """Categorical x tick labels (model or method names) that would run together are turned 35
+    degrees, then upright, so that each stays readable whatever names a result brings."""
+    labels = [t for t in ax.xaxis.get_majorticklabels() if t.get_text().strip()]
+    if len(labels) < 2 or ax.images:
+        return
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for rotation, align in ((35, "right"), (90, "center")):
+        if not _touching([t.get_window_extent(renderer) for t in labels]):
+            return
+        for t in labels:
+            t.set_rotation(rotation)
+            t.set_horizontalalignment(align)
+            t.set_rotation_mode("anchor" if rotation != 90 else "default")
+        fig.canvas.draw()
+
+
+#: Where a point's label may go, in offset points (and its alignment), tried in this order: next to
+#: the point first, then on rings further out with a leader line back to the point.
 LABEL_SPOTS = [
     ((4, 3), "left"),
     ((4, -12), "left"),
@@ -49,28 +79,85 @@ LABEL_SPOTS = [
     ((4, -23), "left"),
     ((-4, -23), "right"),
 ]
+RINGS_PT = (26, 40, 56, 76)
+ANGLES = 16
+
+#: The attribute that marks an annotation as a point label that :func:`spread_labels` may move.
+POINT_LABEL = "_deadpixels_point_label"
 
 
-def spread_labels(fig: plt.Figure, notes: list) -> None:
-    """Give each point label the first spot of :data:`LABEL_SPOTS` where it overprints no earlier
-    label and no other text of the figure (titles, axis labels), so every label stays readable."""
+def _candidates() -> list[tuple[tuple[float, float], str, bool]]:
+    near = [(offset, align, False) for offset, align in LABEL_SPOTS]
+    far = []
+    for r in RINGS_PT:
+        for k in range(ANGLES):
+            angle = 2 * math.pi * k / ANGLES
+            dx, dy = r * math.cos(angle), r * math.sin(angle)
+            far.append(((dx, dy), "left" if dx >= 0 else "right", True))
+    return near + far
+
+
+def point_label(note: Any) -> Any:
+    """Mark ``note`` (an annotation with a leader-line ``arrowprops``) as a movable point label."""
+    setattr(note, POINT_LABEL, True)
+    return note
+
+
+def below_everything(fig: plt.Figure, pad_px: float = 6.0) -> float:
+    """A y position (figure fraction) below every drawn text and axes of ``fig``: what is put there
+    cannot overprint anything (the saved figure grows to hold it)."""
     from matplotlib.text import Text
 
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.findobj(Text)
+             if t.get_visible() and t.get_text().strip() and t.figure is fig]
+    boxes += [ax.get_tightbbox(renderer) for ax in fig.axes if ax.get_visible()]
+    low = min([b.y0 for b in boxes if b is not None] + [0.0])
+    return (low - pad_px) / fig.bbox.height
+
+
+def spread_labels(fig: plt.Figure, notes: list | None = None) -> list[str]:
+    """Place each point label (``notes``, default every annotation marked by :func:`point_label`) at
+    the first spot where it overprints no earlier label and no other text of the figure, and stays
+    inside the figure: next to its point, else further out with a leader line. A label with no free
+    spot (many coinciding points) is not drawn over others: it is listed in a key below the figure.
+    Returns the labels put in the key. So no data can make two labels overprint."""
+    from matplotlib.text import Annotation, Text
+
+    if notes is None:
+        notes = [t for t in fig.findobj(Annotation) if getattr(t, POINT_LABEL, False)]
+    if not notes:
+        return []
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
     mine = {id(n) for n in notes}
-    placed = [  # the other texts (titles, axis labels) must stay clear too
+    placed = [  # the other texts (titles, axis labels, ticks, legends) must stay clear too
         t.get_window_extent(renderer)
         for t in fig.findobj(Text)
         if id(t) not in mine and t.get_visible() and t.get_text().strip() and t.figure is fig
     ]
+    frame = fig.bbox
+    keyed = []
     for note in notes:
-        for offset, align in LABEL_SPOTS:
+        for offset, align, leader in _candidates():
             note.xyann = offset
             note.set_horizontalalignment(align)
-            if not any(note.get_window_extent(renderer).overlaps(other) for other in placed):
+            box = note.get_window_extent(renderer)
+            inside = box.x0 >= frame.x0 and box.x1 <= frame.x1 and box.y0 >= frame.y0 and box.y1 <= frame.y1
+            if inside and not any(box.overlaps(other) for other in placed):
+                if getattr(note, "arrow_patch", None) is not None:
+                    note.arrow_patch.set_visible(leader)
+                placed.append(box)
                 break
-        placed.append(note.get_window_extent(renderer))
+        else:
+            note.set_visible(False)
+            keyed.append(note.get_text())
+    if keyed:
+        width_chars = max(20, int(fig.bbox.width / (10 * fig.dpi / 72 * 0.6)))
+        text = "not labelled above (no free space): " + ", ".join(keyed)
+        fig.text(0.01, below_everything(fig), textwrap.fill(text, width_chars), fontsize=10, ha="left", va="top")
+    return keyed
 
 
-__all__ = ["readable", "spread_labels", "LABEL_SPOTS"]
+__all__ = ["readable", "spread_labels", "point_label", "below_everything", "LABEL_SPOTS", "POINT_LABEL"]
