@@ -165,3 +165,20 @@ def test_check_json_is_strict_json():
 
     text = json.dumps(strict_json({"lattice": float("inf"), "rows": [1.0, float("nan")], "n": 3}), allow_nan=False)
     assert json.loads(text) == {"lattice": "inf", "rows": [1.0, "nan"], "n": 3}
+
+
+def test_check_refuses_a_size_that_cannot_fit_in_memory_before_any_work(capsys, monkeypatch, tmp_path):
+    from deadpixels.paper.cli import check
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("the analysis started")
+
+    monkeypatch.setattr(check, "dead_pixel_test", forbidden)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(["check", "resnet18", "--size", "100000"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--size 100000 would need about" in err and "GiB available; use --size" in err, err
+    assert "Traceback" not in err and "MemoryError" not in err
+    suggested = int(err.split("use --size ")[1].split()[0])
+    estimate = check.memory_estimate(check.load_model("resnet18")[1], suggested)
+    assert estimate is not None and estimate <= check.available_memory()  # the size it suggests fits

@@ -109,12 +109,66 @@ def strict_json(obj: Any) -> Any:
     return obj
 
 
+#: Bytes the analysis holds per activation element of a forward pass: float64 maps, their gradients
+#: and the linearised copy (a generous bound: ResNet-50 at 224 px peaks at about half of it, 0.47 GiB).
+BYTES_PER_ACTIVATION = 8 * 4
+PROBE_PX = 64
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine can still give (``MemAvailable``), None where unknown."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def memory_estimate(model: nn.Module, size: int, probe: int = PROBE_PX) -> int | None:
+    """Bytes the analysis of ``model`` at ``size`` px needs, extrapolated from one no-grad forward at
+    ``probe`` px (activations grow with the area); None where the probe does not run (the analysis
+    then reports why itself)."""
+    import torch
+
+    total = 0
+
+    def count(_m: nn.Module, _i: Any, out: Any) -> None:
+        nonlocal total
+        total += out.numel() if isinstance(out, torch.Tensor) else 0
+
+    leaves = [m for m in model.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(count) for m in leaves]
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, 3, probe, probe))
+    except Exception:  # noqa: BLE001 - no estimate; the analysis itself says what is wrong
+        return None
+    finally:
+        for h in hooks:
+            h.remove()
+    return int(total * BYTES_PER_ACTIVATION * (size / probe) ** 2)
+
+
+def check_memory(model: nn.Module, size: int) -> None:
+    """Refuse, before any work, a ``--size`` whose analysis would not fit in this machine's memory."""
+    need, have = memory_estimate(model, size), available_memory()
+    if need is not None and have is not None and need > have:
+        largest = int(PROBE_PX * math.sqrt(have / max(need / (size / PROBE_PX) ** 2, 1)))
+        raise ValueError(
+            f"--size {size} would need about {need / 2**30:.1f} GiB for this model (estimated from a {PROBE_PX} px "
+            f"forward pass), and this machine has {have / 2**30:.1f} GiB available; use --size {largest} or less"
+        )
+
+
 def check_model(spec: str, size: int | None = None, png: str | None = None) -> dict[str, Any]:
     """Analyse the model named by ``spec``; write the structural ERF heatmaps to ``png``
     (default ``<model>_erf.png``). Returns the report as a dict with its text under ``"text"``."""
     name, model = load_model(spec)
     out = png_path(png, name)  # a bad --png fails before the analysis
     size = input_size(name) if size is None else size
+    check_memory(model, size)
     a = dead_pixel_test(model.eval(), size)
     lines = report_lines(name, size, a)
     report: dict[str, Any] = {
