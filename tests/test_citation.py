@@ -24,3 +24,14 @@ def test_no_launch_buttons_without_a_published_repository():
     config = yaml.safe_load((citation.ROOT / "_config.yml").read_text())
     if not citation.repository_url():
         assert "launch_buttons" not in config and not config["html"]["use_repository_button"]
+
+
+def test_the_artifact_is_the_preferred_citation_with_the_versions_everywhere_and_the_bibtex_names_a_commit():
+    import yaml
+
+    cff = yaml.safe_load((citation.ROOT / "CITATION.cff").read_text())
+    assert cff["preferred-citation"]["type"] == "software"
+    assert str(cff["preferred-citation"]["version"]) == citation.version()
+    assert any(r.get("doi") == "10.1016/j.patrec.2023.02.018" for r in cff["references"])  # the paper, still cited
+    sha = citation.commit().split()[0]
+    assert re.fullmatch(r"[0-9a-f]{40}|unknown", sha) and f"commit {sha}" in citation.software_bibtex()

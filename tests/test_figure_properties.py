@@ -138,3 +138,16 @@ def test_the_issue_case_resnet18_trf_4357_keeps_chapter_1_readable(committed):
         assert problems(fig) == []
     finally:
         plt.close(fig)
+
+
+@pytest.mark.parametrize("n_groups", [1, 3, 7, 8, 14, 30])
+def test_no_two_groups_of_a_scatter_share_a_colour(n_groups):
+    rng = np.random.default_rng(n_groups)
+    groups = [f"family {i % n_groups}" for i in range(60)]
+    fig = plotting.labelled_scatter(rng.random(60), rng.random(60), [""] * 60, "x", "y", "t", groups=groups)
+    try:
+        colours = [tuple(np.round(c.get_facecolor()[0], 3)) for c in fig.axes[0].collections]
+        assert len(colours) == len(set(colours)) <= 7
+        assert problems(fig) == []
+    finally:
+        plt.close(fig)

@@ -28,8 +28,18 @@ def repository_url() -> str | None:
     return url or None
 
 
+def commit() -> str:
+    """The git commit the book was built from, marked where the code differed from it."""
+    from ..pipeline.provenance import git_state
+
+    state = git_state()
+    sha = state.get("git_commit") or "unknown"
+    return sha + (" (with uncommitted changes)" if state.get("dirty") else "")
+
+
 def software_bibtex() -> str:
-    """The artifact's BibTeX entry (with its URL where one is configured)."""
+    """The artifact's BibTeX entry: version, the commit it was built from, and its URL where one is
+    configured."""
     url = repository_url()
     return (
         "@software{deadpixels_reproduced,\n"
@@ -37,8 +47,8 @@ def software_bibtex() -> str:
         "  author  = {{The deadpixels reproducibility team}},\n"
         f"  year    = {{2026}}, version = {{{version()}}},\n"
         + (f"  url     = {{{url}}},\n" if url else "")
-        + "  note    = {Jupyter Book and Python package deadpixels}\n}"
+        + f"  note    = {{Jupyter Book and Python package deadpixels, commit {commit()}}}\n}}"
     )
 
 
-__all__ = ["version", "repository_url", "software_bibtex"]
+__all__ = ["version", "repository_url", "commit", "software_bibtex"]

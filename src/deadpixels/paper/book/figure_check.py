@@ -71,11 +71,39 @@ def small_fonts(fig: plt.Figure, minimum: float = MIN_FONT_PT) -> list[str]:
     ]
 
 
+def legends_over_data(fig: plt.Figure) -> list[str]:
+    """Legends that cover data: a plotted point (line vertices, scatter points) or a bar inside the
+    legend's box."""
+    import numpy as np
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    found = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None or not legend.get_visible():
+            continue
+        box = legend.get_window_extent(renderer)
+        points = [line.get_transform().transform(np.column_stack(line.get_data()).astype(float))
+                  for line in ax.get_lines() if line.get_visible() and len(line.get_xdata())]
+        points += [c.get_offset_transform().transform(c.get_offsets()) for c in ax.collections
+                   if c.get_visible() and len(c.get_offsets()) and type(c).__name__ == "PathCollection"]
+        inside = any(
+            bool(np.any((p[:, 0] > box.x0) & (p[:, 0] < box.x1) & (p[:, 1] > box.y0) & (p[:, 1] < box.y1)))
+            for p in points if p.size
+        )
+        bars = any(r.get_window_extent(renderer).overlaps(box) for r in ax.patches if r.get_visible())
+        if inside or bars:
+            found.append(f"the legend of {ax.get_title()[:40]!r} covers data")
+    return found
+
+
 def problems(fig: plt.Figure) -> list[str]:
     """Every problem of a figure, in words (empty: it passes)."""
     out = [f"{a!r} overprints {b!r}" for a, b in overlaps(fig)]
+    out += legends_over_data(fig)
     out += [f"{t!r} is set below {MIN_FONT_PT:g} pt" for t in small_fonts(fig)]
     return out
 
 
-__all__ = ["MIN_FONT_PT", "COLUMN_PX", "overlaps", "rendered_scale", "small_fonts", "problems"]
+__all__ = ["MIN_FONT_PT", "COLUMN_PX", "overlaps", "legends_over_data", "rendered_scale", "small_fonts", "problems"]

@@ -110,6 +110,21 @@ def erf_single_figure(R: np.ndarray, title: str, zoom: int = 32) -> plt.Figure:
     return fig
 
 
+#: The colour of the "other" group once a figure has more groups than distinct colours.
+OTHER_COLOUR = "#999999"
+
+
+def few_groups(groups: list[str], most: int = len(OKABE_ITO) - 1) -> list[str]:
+    """``groups`` with at most ``most`` named groups (the largest), the rest as one "other" group, so
+    that no two groups of a figure share a colour (Okabe-Ito has eight; black is kept for text)."""
+    counts = pd.Series(groups).value_counts(sort=False)
+    if len(counts) <= most:
+        return groups
+    keep = set(counts.sort_values(ascending=False, kind="stable").index[: most - 1])
+    other = f"other ({len(counts) - len(keep)} groups)"
+    return [g if g in keep else other for g in groups]
+
+
 @styled
 def labelled_scatter(
     x: Sequence[float],
@@ -125,7 +140,7 @@ def labelled_scatter(
     fig = ax.figure if ax is not None else plt.figure(figsize=(6.4, 4.2))
     ax = ax or fig.add_subplot(111)
     x, y, labels = list(x), list(y), list(labels)
-    groups = list(groups) if groups is not None else ["all"] * len(x)
+    groups = few_groups(list(groups)) if groups is not None else ["all"] * len(x)
     uniq = list(dict.fromkeys(groups))
     markers = "osD^v<>pPX*h"
     for k, g in enumerate(uniq):
@@ -133,8 +148,8 @@ def labelled_scatter(
         ax.scatter(
             [x[i] for i in idx],
             [y[i] for i in idx],
-            color=OKABE_ITO[k % len(OKABE_ITO)],
-            marker=markers[(k // len(OKABE_ITO)) % len(markers)],
+            color=OTHER_COLOUR if g.startswith("other (") else OKABE_ITO[k],
+            marker=markers[k % len(markers)],
             label=g if len(uniq) > 1 else None,
             s=36,
             zorder=3,
@@ -236,7 +251,11 @@ def grouped_bars(
     ax.set_xticklabels(df[index])
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=10, frameon=False, ncol=2)
+    values = df[list(columns)].to_numpy(float)
+    top, low = (np.nanmax(values), np.nanmin(values)) if np.isfinite(values).any() else (1.0, 0.0)
+    if top > 0:
+        ax.set_ylim(min(0.0, low * 1.1), top * 1.1)  # the tallest bar ends below the top of the axes
+    ax.legend(fontsize=10, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the bars
     return fig
 
 

@@ -13,6 +13,19 @@ import matplotlib.pyplot as plt
 from .figure_check import MIN_FONT_PT, rendered_scale
 
 
+def _is_number(label: str) -> bool:
+    """Whether a tick label is a number (as matplotlib writes them, with its minus sign and maths
+    markup); "ResNet-18" is not, so its axis keeps a tick per category."""
+    text = label.strip().replace("−", "-").replace("$", "").replace("\\mathdefault{", "").replace("}", "")
+    if not text:
+        return True
+    try:
+        float(text.replace("{", "").replace("^", "e").replace("\\times10", "").replace("10e", "1e"))
+    except ValueError:
+        return False
+    return True
+
+
 def readable(fig: plt.Figure) -> plt.Figure:
     """What every book figure gets: at most five ticks on a linear axis (so tick labels never run
     together), and no text smaller than :data:`~.figure_check.MIN_FONT_PT` as the reader sees it,
@@ -25,7 +38,7 @@ def readable(fig: plt.Figure) -> plt.Figure:
             continue
         for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
             labels = [t.get_text() for t in axis.get_majorticklabels()]
-            numeric = labels and not any(t.strip().replace("−", "").replace("-", "").isalpha() for t in labels)
+            numeric = bool(labels) and all(_is_number(t) for t in labels)
             if scale == "linear" and numeric and axis.get_visible() and not hasattr(ax, "_colorbar"):
                 # the lowest y label is dropped: it would meet the first x label at the corner
                 axis.set_major_locator(
