@@ -23,7 +23,7 @@ def _results_dir() -> Path:
     return Path(os.environ.get("DEADPIXELS_RESULTS") or ROOT / "data" / "results")
 
 
-def _hash_files(h: "hashlib._Hash", base: Path, pattern: str) -> None:
+def _hash_files(h: hashlib._Hash, base: Path, pattern: str) -> None:
     for path in sorted(p for p in base.glob(pattern) if p.is_file()):
         h.update(str(path.relative_to(base)).encode() + b"\0" + path.read_bytes())
 

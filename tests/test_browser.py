@@ -112,3 +112,50 @@ def test_page_reads_on_a_phone(browser, page_path):
     alts = page.eval_on_selector_all("main img, article img", "els => els.map(e => e.getAttribute('alt') || '')")
     bad = [a for a in alts if not a.strip() or a.strip().lower().endswith((".png", ".svg", ".jpg"))]
     assert not bad, f"{page_path}: images without meaningful alt text: {bad[:3]}"
+
+
+@pytest.mark.parametrize("width, height, screens", [(1280, 800, 1), (390, 844, 2)])
+def test_the_answer_starts_on_the_first_screens_of_the_landing_page(browser, width, height, screens):
+    context = browser.new_context(viewport={"width": width, "height": height}, offline=True)
+    page = context.new_page()
+    page.goto((HTML / "intro.html").as_uri(), wait_until="load")
+    page.wait_for_timeout(500)
+    box = page.locator("table.answer").bounding_box()
+    first_row = page.locator("table.answer tbody tr").first.bounding_box()
+    assert box is not None and first_row is not None
+    assert first_row["y"] + min(first_row["height"], 120) <= screens * height, (box, first_row)
+    assert page.locator("table.answer tbody tr").count() == 5  # one row per claim of the paper
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"answer-{width}.png"))
+    context.close()
+
+
+@pytest.mark.parametrize("page_path", ["intro.html", *CHAPTERS, "report.html"])
+def test_glossary_terms_link_to_the_glossary_at_their_first_use(page_path):
+    import re
+
+    html = (HTML / page_path).read_text(encoding="utf-8")
+    links = re.findall(r'<a class="[^"]*dp-term[^"]*" href="([^"]+)"', html)
+    assert links, f"{page_path}: no glossary link"
+    assert all("glossary.html#" in h for h in links)
+    assert len(links) == len(set(links)), f"{page_path}: a term linked twice"
+
+
+def test_a_figure_opens_at_full_size_on_a_tap_on_a_phone(browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, offline=True, has_touch=True)
+    page = context.new_page()
+    page.goto((HTML / "chapters/03_dead_pixels.html").as_uri(), wait_until="load")
+    img = page.locator("figure img").first
+    img.scroll_into_view_if_needed()
+    inline = img.bounding_box()["width"]
+    natural = img.evaluate("i => i.naturalWidth")
+    img.tap()
+    page.wait_for_timeout(300)
+    assert page.locator("#dp-lightbox.open").count() == 1
+    full = page.locator("#dp-lightbox img").bounding_box()["width"]
+    # full size is the figure's own width in CSS px (drawn at 2x), where the figure check holds its
+    # smallest text at 9 pt or more; inline on the phone it is much smaller
+    assert abs(full - natural / 2) < 2 and full > 1.5 * inline, (inline, full, natural)
+    page.locator("#dp-lightbox").tap()
+    assert page.locator("#dp-lightbox.open").count() == 0
+    context.close()

@@ -1,6 +1,6 @@
 """The grid runner: cells cached one by one, resumable after a crash, failures reported with the
-others finished, the same numbers whichever executor computes them (worker processes, submitit,
-a real single-node SLURM cluster)."""
+others finished, the same numbers whichever executor computes them (worker processes, submitit;
+the real single-node SLURM cluster is in tests/test_slurm.py)."""
 
 import shutil
 from dataclasses import dataclass
@@ -181,36 +181,3 @@ def test_list_shows_a_partly_computed_grid(results_tmp, capsys):
     assert cli.main(["list"]) == 0
     row = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("kp_finetune"))
     assert "2 of 6 cells" in row
-
-
-def _slurm_ready() -> bool:
-    import subprocess
-
-    if shutil.which("sbatch") is None:
-        return False
-    try:
-        return subprocess.run(["sinfo", "-h"], capture_output=True, timeout=10, check=False).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-@pytest.mark.skipif(
-    not _slurm_ready(), reason="no SLURM controller answers here: bash scripts/slurm-cluster.sh start sets one up"
-)
-def test_slurm_runs_the_grid_and_reruns_only_a_missing_cell(results_tmp, capsys):
-    base = ["run", "kp_finetune", "--scale", "smoke", "--quiet", "--threads", "1"]
-    assert cli.main([*base, "--executor", "local"]) == 0
-    local = R.load(get_experiment("kp_finetune"), "smoke")
-    reference = _files(local.folder)
-    shutil.rmtree(results_tmp / "kp_finetune")
-    assert cli.main([*base, "--executor", "slurm", "--slurm-time", "10"]) == 0, capsys.readouterr().err
-    slurm = R.load(get_experiment("kp_finetune"), "smoke")
-    assert _files(slurm.folder) == reference
-    exp = get_experiment("kp_finetune")
-    assert len(slurm.provenance["cells"]["computed_in_this_run"]) == len(exp.as_grid.cells(exp.config("smoke")))
-    cells = next((results_tmp / "kp_finetune" / ".cells").iterdir())
-    shutil.rmtree(cells / "seed=0,method=kp")
-    assert cli.main([*base, "--executor", "slurm", "--slurm-time", "10"]) == 0
-    again = R.load(get_experiment("kp_finetune"), "smoke")
-    assert again.provenance["cells"]["computed_in_this_run"] == ["seed=0,method=kp"]
-    assert _files(again.folder) == reference

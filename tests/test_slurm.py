@@ -13,6 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from deadpixels.paper import cli
+from deadpixels.paper.experiments import get_experiment
+from deadpixels.paper.pipeline import results as R
+
 DRIVER = """
 import os, sys, time
 from dataclasses import dataclass
@@ -149,3 +153,26 @@ def test_ctrl_c_cancels_the_runs_jobs(setup):
         time.sleep(0.5)
     left = {k: v for k, v in _queue().items() if k.split("_")[0] == array and v.strip() in ("RUNNING", "PENDING")}
     assert left == {}, left
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name != "provenance.json"}
+
+
+def test_slurm_runs_the_grid_and_reruns_only_a_missing_cell(results_tmp, capsys):
+    base = ["run", "kp_finetune", "--scale", "smoke", "--quiet", "--threads", "1"]
+    assert cli.main([*base, "--executor", "local"]) == 0
+    local = R.load(get_experiment("kp_finetune"), "smoke")
+    reference = _files(local.folder)
+    shutil.rmtree(results_tmp / "kp_finetune")
+    assert cli.main([*base, "--executor", "slurm", "--slurm-time", "10"]) == 0, capsys.readouterr().err
+    slurm = R.load(get_experiment("kp_finetune"), "smoke")
+    assert _files(slurm.folder) == reference
+    exp = get_experiment("kp_finetune")
+    assert len(slurm.provenance["cells"]["computed_in_this_run"]) == len(exp.as_grid.cells(exp.config("smoke")))
+    cells = next((results_tmp / "kp_finetune" / ".cells").iterdir())
+    shutil.rmtree(cells / "seed=0,method=kp")
+    assert cli.main([*base, "--executor", "slurm", "--slurm-time", "10"]) == 0
+    again = R.load(get_experiment("kp_finetune"), "smoke")
+    assert again.provenance["cells"]["computed_in_this_run"] == ["seed=0,method=kp"]
+    assert _files(again.folder) == reference

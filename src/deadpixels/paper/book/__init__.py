@@ -3,13 +3,13 @@ builds), their provenance table, the chapter's verdicts and myst-nb glue."""
 
 from __future__ import annotations
 
+import html
 import os
 from typing import Any
 
 import pandas as pd
 
 from ..claims import chapter_claims, load_current
-from ..claims.stats import p_text
 from ..experiments import get_experiment
 from ..pipeline.collect import partial_note
 from ..pipeline.provenance import code_status
@@ -181,17 +181,30 @@ HEADERS = {
     "acc5": "Acc@5 (%)",
     "trf": "TRF (px)",
     "max_abs_diff": "max |y_KP - y|",
+    "sigma": "σ (px)",
+    "sigma_lo": "σ, CI low",
+    "sigma_hi": "σ, CI high",
+    "r2": "R²",
+    "top1": "top-1 (%)",
+    "params_m": "parameters (M)",
+    "p_holm": "p (Holm)",
 }
 
 
 def show(df: pd.DataFrame, precision: int = 3, index: bool = False) -> Any:
-    """A table styled for the book: human headers, fixed precision, p-values as "p < 0.001", no
-    index, numbers aligned right, headers wrapped."""
-    df = df.rename(columns={k: v for k, v in HEADERS.items() if k in df.columns})
-    styler = df.style.format(precision=precision, na_rep="-").set_table_attributes('class="dp-table"')
-    p_columns = [c for c in df.columns if isinstance(c, str) and (c == "p" or c.startswith("p ("))]
-    if p_columns:
-        styler = styler.format(lambda p: p_text(p).removeprefix("p ").removeprefix("= "), subset=p_columns)
+    """A table styled for the book (:mod:`.formatting`, one format for every table): headers in
+    words, each numeric column with one number of decimals, percentages with one, p-values as
+    "< 0.001" or three decimals, "n/a" for a missing value, no index."""
+    from .formatting import NA, column_formatter, header, is_p_column, is_percent_column, p_value
+
+    df = df.rename(columns={c: header(c, HEADERS) for c in df.columns})
+    styler = df.style.format(na_rep=NA).set_table_attributes('class="dp-table"')
+    for col in df.columns:
+        values = df[col]
+        if is_p_column(col):
+            styler = styler.format(lambda p: html.escape(p_value(p)), subset=[col])
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            styler = styler.format(column_formatter(values, precision, is_percent_column(col)), subset=[col])
     return styler if index else styler.hide(axis="index")
 
 

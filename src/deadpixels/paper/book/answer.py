@@ -103,10 +103,11 @@ def caveat_of(rows: list[pd.Series]) -> str:
     stands in for the paper's trained ResNets; a reduced protocol."""
     gate = next((_text(r.get("kp_effect")) for r in rows if _text(r.get("kp_effect")).startswith("KP did not")), "")
     if gate:
-        return gate.split(" (")[0] + "; so KP's own claims are not judged"
+        what = gate.split(" (")[0].replace(": its padded entries hold ", " (its padded entries: ")
+        return what + (")" if "(" in what else "") + ", so KP's own claims are not judged"
     levels = [r["evidence"] for r in rows]
     if any("proxy" in lvl for lvl in levels):
-        return "no ResNet trained on ImageNet here: a trained proxy stands in (EfficientNet-Lite, or small ResNets)"
+        return "a proxy stands in for the paper's ImageNet ResNets (EfficientNet-Lite, small ResNets)"
     if "reduced protocol" in levels:
         return f"a reduced protocol: far fewer SGD steps than the paper's about {PAPER_STEPS:,}"
     return "none beyond the evidence named"
@@ -148,11 +149,12 @@ def beyond(table: pd.DataFrame) -> str:
 
 def answer_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html") -> str:
     """The answer as a table that becomes cards on a phone, then the exact checks and the extensions."""
-    cols = ("the paper's claim", "what we find", "evidence", "main caveat")
+    cols = ("the paper's claim", "what we find", "evidence; main caveat")
     body = []
     for row in answer(table):
         claim = f'<a href="{chapter_link.format(row.chapter)}">{html.escape(row.claim)}</a>'
-        cells = (claim, html.escape(row.finding), html.escape(row.evidence), html.escape(row.caveat))
+        caveat = f'<br><span class="answer-caveat">Caveat: {html.escape(row.caveat)}</span>'
+        cells = (claim, html.escape(row.finding), html.escape(row.evidence) + caveat)
         body.append("<tr>" + "".join(f'<td data-label="{k}">{v}</td>' for k, v in zip(cols, cells)) + "</tr>")
     head = "".join(f"<th>{c}</th>" for c in cols)
     return (

@@ -176,7 +176,7 @@ def gpu_reading(kp_finetune: Result | None, verdicts: pd.DataFrame) -> str:
 
     def ci(contrast: str, quantity: str) -> str:
         r = c.loc[(contrast, quantity)]
-        return f"x{r['effect']:.2f} [{r['95% CI low']:.2f}, {r['95% CI high']:.2f}], {int(r['seeds'])} seeds"
+        return f"x{r['effect']:.2f} [{r['95% CI low']:.2f}, {r['95% CI high']:.2f}] (95% CI, {int(r['seeds'])} seeds)"
 
     raw, mag, norm = (
         c.loc[("KP vs vanilla", q)] for q in ("L1 raw ratio", "ERF magnitude ratio", "L1 peak-norm. ratio")
