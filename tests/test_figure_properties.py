@@ -97,6 +97,7 @@ FIGURES = {
     "c5_scratch": lambda res: figures.theorem1_scatter(res["classification"].tables["theorem1"], seed=0),
     "c5_attack": lambda res: figures.attack_curves(res["classification"].tables["attack"]),
     "intro_headline": lambda res: figures.headline(res["erf_trained"], res["kp_finetune"]),
+    "c4g_erfs": lambda res: figures.method_erfs(res["kp_finetune"]),
 }
 
 

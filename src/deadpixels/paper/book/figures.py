@@ -13,7 +13,7 @@ from ...fitting import lattice_ratio
 from ..claims.stats import theorem1_fits
 from ..lab.reference import FIG5_R2
 from ..pipeline.results import Result
-from .plotting import METHOD_COLOURS, METHOD_LABELS, erf_image, styled
+from .plotting import METHOD_COLOURS, METHOD_LABELS, erf_image, legend_below, styled
 
 
 @styled
@@ -67,7 +67,7 @@ def attack_curves(attack: pd.DataFrame) -> plt.Figure:
     ax.set_xscale("log", base=2)
     ax.set_xlabel("ε (normalised units, all 3 channels)")
     ax.set_ylabel("attack success rate")
-    ax.legend(fontsize=10, frameon=False)
+    legend_below(fig, ax)
     return fig
 
 
@@ -160,7 +160,7 @@ def sigma_vs_accuracy(summary: pd.DataFrame) -> plt.Figure:
     ax.set_xlabel("published ImageNet top-1 (%)")
     ax.set_ylabel("trained ERF σ, final stage (px)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=11, frameon=False)
+    legend_below(fig, ax, ncol=3)
     return fig
 
 
@@ -180,17 +180,59 @@ def headline(erf_trained: Result, kp_finetune: Result, zoom: int = 24) -> plt.Fi
         ("vanilla/erf", kp_finetune, runs, "vanilla", f"fine-tuned\n({size} px task, seed 0)"),
         ("kp/erf", kp_finetune, runs, "kp", "fine-tuned with\nkernel padding"),
     ]
-    fig, axes = plt.subplots(1, len(panels), figsize=(11, 3.6))
+    fig, axes = plt.subplots(1, len(panels), figsize=(11, 3.6), gridspec_kw={"wspace": 0.3})
     for ax, (key, res, table, row, title) in zip(axes, panels):
         R = res.arrays[key].astype(float)
         ratio = float(table.loc[row, "lattice"]) if row in table.index else lattice_ratio(R)
-        erf_image(ax, R, f"{title}\nlattice ratio {ratio:.2f}", zoom)
+        erf_image(ax, R, f"{title}\nlattice ratio {_ratio(ratio)}", zoom)
         ax.title.set_fontsize(10)
     fig.colorbar(axes[0].images[0], ax=axes, shrink=0.8, label="ERF / peak")
     return fig
 
 
+def _ratio(value: float) -> str:
+    """A lattice ratio in a panel title: two decimals near 1, three digits beyond 10, so that a
+    rerun's larger value never widens the title into its neighbour's."""
+    return f"{value:.2f}" if abs(value) < 10 else f"{value:.3g}"
+
+
+@styled
+def method_erfs(kp_finetune: Result, seed: int = 0, zoom: int = 32) -> plt.Figure:
+    """The output ERF after fine-tuning with each method (the cached maps are seed ``seed``'s), the
+    central ``zoom`` pixels, two by two; each title gives that run's lattice ratio and ERF magnitude
+    (sum of R) from the results' table, so what the panels show and what the claims judge are the
+    same numbers."""
+    from .plotting import METHOD_LABELS
+
+    runs = kp_finetune.tables["runs"].query("seed == @seed").set_index("method")
+    methods = [m for m in ("vanilla", "kp", "noise", "blurpool") if f"{m}/erf" in kp_finetune.arrays]
+    cols = 2 if len(methods) > 2 else len(methods)
+    rows = -(-len(methods) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.2, 3.3 * rows), squeeze=False, layout="constrained")
+    for ax, m in zip(axes.flat, methods):
+        R = kp_finetune.arrays[f"{m}/erf"].astype(float)
+        ratio = float(runs.loc[m, "lattice"]) if m in runs.index else lattice_ratio(R)
+        size = float(runs.loc[m, "erf_sum"]) if m in runs.index else float(R.sum())
+        magnitude = f"{size:,.0f}" if abs(size) < 1e6 else f"{size:.3g}"
+        erf_image(ax, R, f"{METHOD_LABELS.get(m, m)}\nlattice ratio {_ratio(ratio)}\nmagnitude {magnitude}", zoom)
+        ax.title.set_fontsize(10)
+    for ax in list(axes.flat)[len(methods):]:
+        ax.axis("off")
+    fig.colorbar(axes[0][0].images[0], ax=list(axes.flat), shrink=0.6, label="ERF / peak")
+    return fig
+
+
+def method_erf_reading(kp_finetune: Result, seed: int = 0) -> str:
+    """The sentence that says what :func:`method_erfs` shows, from the same numbers."""
+    runs = kp_finetune.tables["runs"].query("seed == @seed").set_index("method")
+    parts = [f"{m} {runs.loc[m, 'lattice']:.2f}" for m in ("vanilla", "kp", "noise", "blurpool") if m in runs.index]
+    flattest = runs["lattice"].idxmin()
+    return f"lattice ratios of seed {seed}: " + ", ".join(parts) + f"; the flattest is {flattest}"
+
+
 __all__ = [
+    "method_erfs",
+    "method_erf_reading",
     "headline",
     "lite_erf_panel",
     "lite_sigma_by_stage",

@@ -110,6 +110,15 @@ def erf_single_figure(R: np.ndarray, title: str, zoom: int = 32) -> plt.Figure:
     return fig
 
 
+def legend_below(fig: plt.Figure, ax: plt.Axes, ncol: int = 2) -> None:
+    """The axes' legend under everything drawn (:func:`~.readability.below_everything`): it can cover
+    no data and overprint no text, whatever the curves do."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, below_everything(fig)), ncol=ncol,
+                   fontsize=10, frameon=False)
+
+
 #: The colour of the "other" group once a figure has more groups than distinct colours.
 OTHER_COLOUR = "#999999"
 
@@ -285,6 +294,6 @@ def curves(
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=10, frameon=False)
     ax.grid(alpha=0.3)
+    legend_below(fig, ax)
     return fig

@@ -54,8 +54,27 @@ def readable(fig: plt.Figure) -> plt.Figure:
             text.set_fontsize(smallest)
     for ax in fig.axes:
         fit_tick_labels(fig, ax)
+    fit_titles(fig)
     spread_labels(fig)  # last: the ticks and fonts they must keep clear of are final now
     return fig
+
+
+def fit_titles(fig: plt.Figure) -> None:
+    """Axes titles wider than their axes (a rerun's long number in a panel title) are wrapped at
+    words to the axes' width, so that neighbouring panels' titles never run into each other."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        title = ax.title
+        if not title.get_text().strip() or not ax.get_visible():
+            continue
+        width = ax.get_window_extent(renderer).width
+        if title.get_window_extent(renderer).width <= width:
+            continue
+        char_px = 0.6 * title.get_fontsize() * fig.dpi / 72
+        chars = max(8, int(width / char_px))
+        lines = [textwrap.fill(line, chars, break_long_words=False) for line in title.get_text().split("\n")]
+        title.set_text("\n".join(lines))
 
 
 def _touching(boxes: list) -> bool:

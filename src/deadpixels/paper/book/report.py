@@ -97,17 +97,31 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return t.loc[:, t.loc["all"] > 0]  # an evidence level no claim has (yet) gets no column
 
 
+def _evidence_cell(r: object, ref: dict[str, str]) -> str:
+    """The evidence level and its size in short (model, steps, seeds), with a link to the protocol
+    written out once under the table."""
+    from .answer import evidence_of
+
+    row = pd.Series(r._asdict())  # type: ignore[attr-defined]
+    if r.protocol not in ref:  # type: ignore[attr-defined]
+        return html.escape(r.evidence)  # type: ignore[attr-defined]
+    tag = ref[r.protocol]  # type: ignore[attr-defined]
+    return f'{html.escape(evidence_of(row))}<br><small>protocol <a href="#protocol-{tag}">{tag}</a></small>'
+
+
 def main_table_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html") -> str:
     """The claims as an HTML table: statement and numbers wrap, verdicts coloured, chapters linked."""
     cols = ["claim", "paper", "evidence and size", "the paper says", "we find", "verdict"]
     head = "".join(f"<th>{c}</th>" for c in cols)
+    protocols = list(dict.fromkeys(p for p in table["protocol"] if isinstance(p, str) and p))
+    ref = {p: f"P{i}" for i, p in enumerate(protocols, start=1)}  # each protocol written once, under the table
     rows = []
     for r in table.itertuples():
         chapter = f'<a href="{chapter_link.format(r.chapter)}">{CHAPTER_TITLES.get(r.chapter, r.chapter)}</a>'
         cells = [
             f"<b>{html.escape(r.claim_id)}</b><br>{html.escape(r.statement)}<br><small>{chapter}</small>",
             html.escape(r.paper_ref),
-            html.escape(r.evidence) + (f"<br><small>{html.escape(r.protocol)}</small>" if r.protocol else ""),
+            _evidence_cell(r, ref),
             html.escape(r.paper),
             html.escape(r.ours),
             f'<span class="{_slug(r.verdict)}">{html.escape(r.verdict)}</span>'
@@ -121,8 +135,11 @@ def main_table_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html")
             ),
         ]
         rows.append("<tr>" + "".join(f'<td data-label="{k}">{c}</td>' for k, c in zip(cols, cells)) + "</tr>")
+    legend = "".join(f'<li id="protocol-{ref[p]}"><b>{ref[p]}</b>: {html.escape(p)}</li>' for p in protocols)
     return (
         f'<table class="dp-table dp-wide claims"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        + (f'<p><small>The protocols (sizes) of the evidence:</small></p><ol class="dp-protocols">{legend}</ol>'
+           if protocols else "")
     )
 
 

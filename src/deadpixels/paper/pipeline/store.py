@@ -1,6 +1,8 @@
 """How one result is stored: tables (CSV), arrays (one NPZ) and values (JSON) with
 ``provenance.json`` in one folder, written atomically and read back with every file's checksum
-checked. Errors are typed, so that a caller can tell missing from corrupt from stale."""
+checked. Writers and readers of one folder take turns through a lock (:mod:`.locks`), so that
+neighbours (other processes, other nodes of a shared filesystem) never see half a save. Errors are
+typed, so that a caller can tell missing from corrupt from stale."""
 
 from __future__ import annotations
 
@@ -133,7 +135,7 @@ def save(result: Result, folder: Path) -> Path:
     """Write ``result`` to ``folder`` atomically: into a temporary sibling first (provenance last),
     then swapped in by two renames. An interruption at any point, a SIGKILL included, leaves either
     the previous result or the new one, complete: :func:`recover` (run by every load) undoes a swap
-    that stopped half-way."""
+    that stopped half-way. The whole save holds the folder's exclusive lock."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     with locked(lock_path(folder), exclusive=True):  # one writer at a time; readers wait for the swap
         _recover_locked(folder)
