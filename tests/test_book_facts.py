@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from deadpixels.paper.book import facts, readings
 from deadpixels.paper.claims.engine import load_current
 
@@ -31,3 +33,19 @@ def test_scale_facts_come_from_the_configs_and_provenance():
     f = facts.scale_facts()
     assert f["gpu_steps"] == 1024 and f["cpu_steps"] < f["gpu_steps"] < f["paper_steps"]
     assert f["kp_finetune_cpu_min"] > 0 and f["longest_cpu_name"] != "none cached"
+
+
+def test_the_off_centre_reading_explains_the_peak_it_states():
+    import re
+
+    from deadpixels.paper import book
+    from deadpixels.paper.book import readings
+
+    erf = book.results("erf_resnets")["erf_resnets"]
+    text = readings.off_centre_reading(erf, "resnet18", "layer4")
+    peak = [float(v) for v in re.search(r"peak at pixel \(([\d.]+), ([\d.]+)\)", text).groups()]
+    unit = re.search(r"centred at pixel \(([\d.]+), ([\d.]+)\)", text).groups()
+    assert all(abs(p - float(u)) <= 1.5 for p, u in zip(peak, unit))  # the peak is where the middle unit looks
+    assert all(abs(p - 111.5) > 10 for p in peak)  # and that is well off the image's centre
+    with pytest.raises(ValueError, match="pools every position"):
+        readings.off_centre_reading(erf, "resnet18", "output")

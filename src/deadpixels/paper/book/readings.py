@@ -48,3 +48,39 @@ def scratch_reading(classification: Result, imbalance_archs: Result) -> str:
 
 
 __all__ = ["pilot_reading", "kp_gate_reading", "scratch_reading"]
+
+
+def peak_offset(res: Result, key: str) -> tuple[int, int]:
+    """How far (rows, columns) the peak of the cached map ``key`` lies from the map's centre, in px
+    (negative: up, left)."""
+    import numpy as np
+
+    a = res.arrays[key].astype(float)
+    i, j = np.unravel_index(int(np.argmax(a)), a.shape)
+    return int(i - a.shape[0] // 2), int(j - a.shape[1] // 2)
+
+
+def off_centre_reading(res: Result, model: str, target: str, kind: str = "structural") -> str:
+    """Why an ERF map's peak is not at the image's centre, from the map and the architecture: the
+    ERF of a feature map is taken at its middle position (``H // 2``, the paper's [3, 3] of 7x7), whose
+    receptive field is centred where the stride grid puts it, not at the centre of an even-sized input.
+    (Not for the output: a logit pools every position.)"""
+    from ...receptive_field import theoretical_rf
+    from ..lab.models import torchvision_model
+
+    if target == "output":
+        raise ValueError("the output's ERF pools every position of the last map: it has no middle position")
+    size = int(res.provenance["config"]["size"])
+    h, w = res.arrays[f"{model}/{target}/{kind}"].shape
+    rows, cols = peak_offset(res, f"{model}/{target}/{kind}")
+    peak = ((size - h) // 2 + h // 2 + rows, (size - w) // 2 + w // 2 + cols)  # the cached map is a central crop
+    trf = theoretical_rf(torchvision_model(model), input_size=size, target=target)
+    first = -trf.padding + (trf.size - 1) / 2  # the centre of position 0's receptive field
+    n = -(-size // trf.stride)
+    unit = first + (n // 2) * trf.stride
+    return (
+        f"the {model} {target} maps peak at pixel ({peak[0]}, {peak[1]}) of the {size} px input, not at its centre "
+        f"({(size - 1) / 2:g}, {(size - 1) / 2:g}), because the ERF is taken at the middle position ({n // 2} of "
+        f"{n}) of the {target} map, whose receptive field is centred at pixel ({unit:g}, {unit:g}): positions sit "
+        f"every {trf.stride} px from pixel {first:g}"
+    )
