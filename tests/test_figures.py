@@ -36,7 +36,12 @@ def test_the_book_style_makes_crowded_figures_readable():
     fig = plotting.labelled_scatter(x, [1.0, 1.02, 2.0, 3.0], names, "x", "y", "t")
     assert figure_check.problems(fig) == []  # two labels on nearly the same point are moved apart
     wide = plotting.erf_grid([[np.ones((8, 8))] * 9] * 2, ["a", "b"], [f"model {i}" for i in range(9)])
-    assert figure_check.problems(wide) == []  # nine columns are drawn as nine rows
+    assert figure_check.problems(wide) == []  # nine columns over two rows wrap into two blocks of five
+    assert len(wide.axes) - 1 == 4 * 5  # 4 rows of 5 panels (one left empty), and the colour bar
+    tall = plotting.erf_grid([[np.ones((8, 8))] * 9] * 3, ["a", "b", "c"], [f"model {i}" for i in range(9)])
+    assert figure_check.problems(tall) == [] and len(tall.axes) - 1 == 9 * 3  # more rows: drawn transposed
+    long_names = plotting.erf_grid([[np.ones((8, 8))] * 9] * 2, ["a", "b"], ["ResNeXt-101-32x8d"] * 9)
+    assert figure_check.problems(long_names) == []  # titles wider than their panel wrap after a hyphen
     plt.close("all")
 
 

@@ -69,18 +69,36 @@ def erf_grid(
 ) -> plt.Figure:
     """Small multiples of ERF maps, one colour scale (each map divided by its peak); ``zoom`` shows
     the central pixels only (one value, or one per row). More than five columns would not fit the
-    book's column legibly, so such a grid is drawn transposed (the columns become rows)."""
+    book's column legibly: with few rows, the columns wrap into blocks of at most five (each block
+    titled again), so nine models over two kinds take four rows, not nine; with more rows the grid
+    is drawn transposed (the columns become rows)."""
     nr, nc = len(maps), len(maps[0])
     zooms = list(zoom) if isinstance(zoom, (list, tuple)) else [zoom] * nr
     cell = [[(maps[i][j], zooms[i]) for j in range(nc)] for i in range(nr)]
-    if nc > 5:
-        cell = [list(col) for col in zip(*cell)]
-        row_labels, col_labels, nr, nc = col_labels, row_labels, nc, nr
+    titled = [True] * nr  # which rows carry the column titles
+    if nc > 5 and nr <= 2:
+        blocks = -(-nc // 5)
+        width = -(-nc // blocks)
+        chunks = [list(range(b * width, min(nc, (b + 1) * width))) for b in range(blocks)]
+        cell = [[cell[i][j] for j in chunk] + [None] * (width - len(chunk)) for chunk in chunks for i in range(nr)]
+        titles = [[col_labels[j] for j in chunk] + [""] * (width - len(chunk)) for chunk in chunks for _ in range(nr)]
+        row_labels = [row_labels[i] for _ in chunks for i in range(nr)]
+        titled = [i == 0 for _ in chunks for i in range(nr)]
+        nr, nc = len(cell), width
+    else:
+        if nc > 5:
+            cell = [list(col) for col in zip(*cell)]
+            row_labels, col_labels, nr, nc = col_labels, row_labels, nc, nr
+        titles = [list(col_labels)] * nr
+        titled = [i == 0 for i in range(nr)]
     fig, axes = plt.subplots(nr, nc, figsize=(size * nc + 1.4, size * nr), squeeze=False, layout="constrained")
     for i in range(nr):
         for j in range(nc):
+            if cell[i][j] is None:
+                axes[i][j].axis("off")
+                continue
             R, z = cell[i][j]
-            erf_image(axes[i][j], R, col_labels[j] if i == 0 else "", z)
+            erf_image(axes[i][j], R, titles[i][j] if titled[i] else "", z)
             axes[i][j].title.set_fontsize(10)
         long = len(row_labels[i]) > 8  # a long row label is written across, so it cannot run into the next
         axes[i][0].set_ylabel(row_labels[i], fontsize=11, rotation=0 if long else 90, ha="right" if long else "center")

@@ -5,6 +5,7 @@ is scaled to the book's text column (:mod:`.figure_check` verifies the result)."
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from typing import Any
 
@@ -73,8 +74,22 @@ def fit_titles(fig: plt.Figure) -> None:
             continue
         char_px = 0.6 * title.get_fontsize() * fig.dpi / 72
         chars = max(8, int(width / char_px))
-        lines = [textwrap.fill(line, chars, break_long_words=False) for line in title.get_text().split("\n")]
-        title.set_text("\n".join(lines))
+        title.set_text("\n".join(_wrap(line, chars) for line in title.get_text().split("\n")))
+
+
+def _wrap(line: str, chars: int) -> str:
+    """``line`` broken at spaces and after hyphens ("ResNeXt-50-" / "32x4d") into lines of at most
+    ``chars`` characters where the pieces allow it."""
+    pieces = re.findall(r"[^\s-]*-|[^\s-]+\s*|\s+", line)
+    out, current = [], ""
+    for piece in pieces:
+        if current and len(current + piece.rstrip()) > chars:
+            out.append(current.rstrip())
+            current = piece.lstrip()
+        else:
+            current += piece
+    out.append(current.rstrip())
+    return "\n".join(o for o in out if o)
 
 
 def _touching(boxes: list) -> bool:
