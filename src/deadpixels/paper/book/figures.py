@@ -13,7 +13,8 @@ from ...fitting import lattice_ratio
 from ..claims.stats import theorem1_fits
 from ..lab.reference import FIG5_R2
 from ..pipeline.results import Result
-from .plotting import METHOD_COLOURS, METHOD_LABELS, erf_image, legend_below, styled
+from .plotting import METHOD_COLOURS, METHOD_LABELS, erf_image, styled
+from .readability import legend_below
 
 
 @styled

@@ -11,7 +11,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .readability import below_everything, point_label, readable
+from .readability import below_everything, few_groups, legend_below, point_label, readable
+
+#: The colour of the "other" group once a figure has more groups than distinct colours.
+OTHER_COLOUR = "#999999"
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -128,30 +131,6 @@ def erf_single_figure(R: np.ndarray, title: str, zoom: int = 32) -> plt.Figure:
     return fig
 
 
-def legend_below(fig: plt.Figure, ax: plt.Axes, ncol: int = 2) -> None:
-    """The axes' legend under everything drawn (:func:`~.readability.below_everything`): it can cover
-    no data and overprint no text, whatever the curves do."""
-    handles, labels = ax.get_legend_handles_labels()
-    if handles:
-        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, below_everything(fig)), ncol=ncol,
-                   fontsize=10, frameon=False)
-
-
-#: The colour of the "other" group once a figure has more groups than distinct colours.
-OTHER_COLOUR = "#999999"
-
-
-def few_groups(groups: list[str], most: int = len(OKABE_ITO) - 1) -> list[str]:
-    """``groups`` with at most ``most`` named groups (the largest), the rest as one "other" group, so
-    that no two groups of a figure share a colour (Okabe-Ito has eight; black is kept for text)."""
-    counts = pd.Series(groups).value_counts(sort=False)
-    if len(counts) <= most:
-        return groups
-    keep = set(counts.sort_values(ascending=False, kind="stable").index[: most - 1])
-    other = f"other ({len(counts) - len(keep)} groups)"
-    return [g if g in keep else other for g in groups]
-
-
 @styled
 def labelled_scatter(
     x: Sequence[float],
@@ -167,7 +146,7 @@ def labelled_scatter(
     fig = ax.figure if ax is not None else plt.figure(figsize=(6.4, 4.2))
     ax = ax or fig.add_subplot(111)
     x, y, labels = list(x), list(y), list(labels)
-    groups = few_groups(list(groups)) if groups is not None else ["all"] * len(x)
+    groups = few_groups(list(groups), len(OKABE_ITO) - 1) if groups is not None else ["all"] * len(x)
     uniq = list(dict.fromkeys(groups))
     markers = "osD^v<>pPX*h"
     for k, g in enumerate(uniq):

@@ -164,6 +164,28 @@ def below_everything(fig: plt.Figure, pad_px: float = 6.0) -> float:
     return (low - pad_px) / fig.bbox.height
 
 
+def legend_below(fig: plt.Figure, ax: plt.Axes, ncol: int = 2) -> None:
+    """The axes' legend under everything drawn (:func:`below_everything`): it can cover no data and
+    overprint no text, whatever the curves do."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, below_everything(fig)), ncol=ncol,
+                   fontsize=10, frameon=False)
+
+
+def few_groups(groups: list[str], most: int) -> list[str]:
+    """``groups`` with at most ``most`` named groups (the largest), the rest as one "other (n groups)",
+    so that no two groups of a figure share a colour (the palette has ``most`` colours to give)."""
+    import pandas as pd
+
+    counts = pd.Series(groups).value_counts(sort=False)
+    if len(counts) <= most:
+        return groups
+    keep = set(counts.sort_values(ascending=False, kind="stable").index[: most - 1])
+    other = f"other ({len(counts) - len(keep)} groups)"
+    return [g if g in keep else other for g in groups]
+
+
 def spread_labels(fig: plt.Figure, notes: list | None = None) -> list[str]:
     """Place each point label (``notes``, default every annotation marked by :func:`point_label`) at
     the first spot where it overprints no earlier label and no other text of the figure, and stays
@@ -207,4 +229,15 @@ def spread_labels(fig: plt.Figure, notes: list | None = None) -> list[str]:
     return keyed
 
 
-__all__ = ["readable", "spread_labels", "point_label", "below_everything", "LABEL_SPOTS", "POINT_LABEL"]
+__all__ = [
+    "readable",
+    "spread_labels",
+    "legend_below",
+    "few_groups",
+    "fit_titles",
+    "fit_tick_labels",
+    "point_label",
+    "below_everything",
+    "LABEL_SPOTS",
+    "POINT_LABEL",
+]
