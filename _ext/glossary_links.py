@@ -41,9 +41,8 @@ def link_first_uses(app, doctree, docname):  # noqa: ANN001, ANN201
     terms = _terms(app.env)
     if not terms:
         return
-    names, key_of = {}, {}
-    for name, target in terms.items():
-        names[name] = target
+    names, key_of = terms, {}
+    for name in terms:
         key_of[name.lower()] = name
         if "/" in name:  # "L1/L2": each of L1 and L2 is the term
             for alias in name.split("/"):

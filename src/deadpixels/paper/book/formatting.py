@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from ..claims.stats import p_text
+
 NA = "n/a"
 
 
@@ -18,11 +20,11 @@ def is_missing(v: object) -> bool:
 
 
 def p_value(p: object) -> str:
-    """A p-value: "< 0.001" or three decimals."""
+    """A p-value in a table cell: the claims' own wording (:func:`~..claims.stats.p_text`) without
+    its "p": "< 0.001" or three decimals."""
     if is_missing(p):
         return NA
-    p = float(p)  # type: ignore[arg-type]
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return p_text(float(p)).removeprefix("p ").removeprefix("= ")  # type: ignore[arg-type]
 
 
 def _decimals(values: list[float], precision: int) -> int:

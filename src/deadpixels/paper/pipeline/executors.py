@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .runner import CellOutcome, CellTask, Executor, compute_cell, serial
-from .slurm_watch import QueueWatch
+from .slurm_watch import QueueWatch, timings
 
 #: The executors ``--executor`` accepts.
 EXECUTORS = ("local", "slurm", "submitit-local", "submitit-debug")
@@ -107,7 +107,7 @@ def submitit_executor(kind: str, folder: Path, parameters: Mapping[str, Any]) ->
         if not _has_sbatch():
             raise ValueError("--executor slurm needs SLURM's sbatch on PATH (see scripts/slurm-cluster.sh)")
         ex = submitit.AutoExecutor(folder=folder, cluster="slurm")
-        QueueWatch([])  # its $DEADPIXELS_SLURM_* settings checked before any job is submitted
+        timings()  # $DEADPIXELS_SLURM_* checked before any job is submitted
     elif kind == "submitit-local":
         ex = submitit.LocalExecutor(folder=folder)
     else:

@@ -31,9 +31,10 @@ class LockTimeout(TimeoutError):
     """Another live process held the lock for longer than the wait allowed."""
 
 
-def lock_path(folder: Path) -> Path:
-    """The lock file of ``folder``: a hidden sibling (``.<name>.lock``), kept between uses."""
-    return folder.with_name(f".{folder.name}.lock")
+def lock_path(folder: Path, kind: str = "lock") -> Path:
+    """The lock file of ``folder``: a hidden sibling (``.<name>.<kind>``), kept between uses; ``kind``
+    tells apart locks of one folder that guard different things (a save, a cell's computation)."""
+    return folder.with_name(f".{folder.name}.{kind}")
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .context import RunContext
 from .experiment import Cell, Experiment
-from .locks import locked
+from .locks import lock_path, locked
 from .provenance import environment, git_state, source_hash
 from .settings import CellSettings, resume_settings, uniform_settings
 from .store import CacheError, Result, load_folder, save
@@ -79,7 +79,7 @@ def load_cell(folder: Path, source: str, config_hash: str) -> Result | None:
 
 def claim_path(folder: Path) -> Path:
     """The lock a cell's computation holds (a hidden sibling of its folder)."""
-    return folder.with_name(f".{folder.name}.claim")
+    return lock_path(folder, "claim")
 
 
 def compute_cell(task: CellTask) -> CellOutcome:

@@ -34,15 +34,24 @@ class CellSettings:
         return f"--threads {self.threads} --device {self.device}"
 
 
+def _kinds(settings: Iterable[CellSettings]) -> list[CellSettings]:
+    return sorted(set(settings), key=lambda s: (s.device, s.threads or 0))
+
+
+def _tally(settings: list[CellSettings]) -> str:
+    """How many cells have each setting, in words ("3 with 1 CPU threads on cpu; 1 with ...")."""
+    return "; ".join(f"{settings.count(k)} with {k.describe()}" for k in _kinds(settings))
+
+
 def uniform_settings(experiment: str, recorded: dict[str, CellSettings]) -> CellSettings | None:
     """The one setting all ``recorded`` cells share (None if there are none); a ValueError naming
     them where they differ, since their aggregate would match no pure run."""
-    kinds = sorted(set(recorded.values()), key=lambda s: (s.device, s.threads or 0))
+    kinds = _kinds(recorded.values())
     if len(kinds) > 1:
-        parts = "; ".join(f"{sum(v == k for v in recorded.values())} with {k.describe()}" for k in kinds)
+        tally = _tally(list(recorded.values()))
         raise ValueError(
-            f"{experiment}: the cached cells were computed with different settings ({parts}); their aggregate would "
-            "match neither pure run. Recompute every cell with --fresh and one setting"
+            f"{experiment}: the cached cells were computed with different settings ({tally}); "
+            "their aggregate would match neither pure run. Recompute every cell with --fresh and one setting"
         )
     return kinds[0] if kinds else None
 
@@ -68,11 +77,10 @@ def resume_settings(
         planned = next(iter(kinds))
     differ = [s for s in recorded if s != planned]
     if differ:
-        counts = "; ".join(f"{differ.count(k)} with {k.describe()}" for k in sorted(set(differ), key=str))
         hint = next(iter(kinds)).options() if len(kinds) == 1 else "one setting"
         raise ValueError(
             f"{experiment}: {len(differ)} of {total} cached cells were computed with other settings than this run's "
-            f"({counts}; this run: {planned.describe()}). A resume does not mix them: resume with {hint}, or "
+            f"({_tally(differ)}; this run: {planned.describe()}). A resume does not mix them: resume with {hint}, or "
             "recompute every cell with --fresh"
         )
     return replace(ctx, threads=planned.threads) if planned.threads is not None else ctx

@@ -44,6 +44,13 @@ ENDED = frozenset(
 )
 
 
+def timings() -> tuple[float, float]:
+    """(grace, poll) in seconds: :data:`GONE_AFTER_S` and :data:`POLL_S`, or what
+    ``$DEADPIXELS_SLURM_GONE_S`` and ``$DEADPIXELS_SLURM_POLL_S`` set (a ValueError where they are not
+    positive numbers, so a run can check them before it submits anything)."""
+    return _seconds("DEADPIXELS_SLURM_GONE_S", GONE_AFTER_S), _seconds("DEADPIXELS_SLURM_POLL_S", POLL_S)
+
+
 def queue_states(user: str | None = None) -> dict[str, str] | None:
     """``{job id: state}`` of this user's jobs as ``squeue`` lists them (ended ones too, while SLURM
     keeps them), one entry per array task (``123_4``); None where ``squeue`` does not answer (nothing
@@ -80,11 +87,9 @@ class Dead:
 class QueueWatch:
     """Tracks submitted jobs through ``squeue`` and names those that died without a result."""
 
-    def __init__(self, jobs: Iterable[Any], gone_after_s: float | None = None, poll_s: float | None = None) -> None:
+    def __init__(self, jobs: Iterable[Any]) -> None:
         now = time.monotonic()
-        gone = _seconds("DEADPIXELS_SLURM_GONE_S", GONE_AFTER_S) if gone_after_s is None else gone_after_s
-        self.gone_after_s = gone
-        self.poll_s = _seconds("DEADPIXELS_SLURM_POLL_S", POLL_S) if poll_s is None else poll_s
+        self.gone_after_s, self.poll_s = timings()
         self.seen: dict[str, tuple[float, str]] = {str(j.job_id): (now, "SUBMITTED") for j in jobs}
         self.last_poll = 0.0
 
@@ -114,4 +119,4 @@ class QueueWatch:
         return out
 
 
-__all__ = ["GONE_AFTER_S", "POLL_S", "ENDED", "queue_states", "Dead", "QueueWatch"]
+__all__ = ["GONE_AFTER_S", "POLL_S", "ENDED", "timings", "queue_states", "Dead", "QueueWatch"]

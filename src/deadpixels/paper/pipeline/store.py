@@ -23,8 +23,9 @@ import pandas as pd
 from .locks import lock_path, locked
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha(data: bytes) -> str:
+    """The checksum a result records for a file's bytes (and checks on load)."""
+    return hashlib.sha256(data).hexdigest()
 
 
 class CacheError(Exception):
@@ -162,7 +163,7 @@ def _save_locked(result: Result, folder: Path) -> None:
             (tmp / "values.json").write_text(json.dumps(result.values, indent=1, default=float))
             files.append("values.json")
         _step("files")
-        result.provenance["files"] = {f: _sha(tmp / f) for f in files}
+        result.provenance["files"] = {f: _sha((tmp / f).read_bytes()) for f in files}
         (tmp / "provenance.json").write_text(json.dumps(result.provenance, indent=1, default=str))
         _step("provenance")
         if folder.exists():
@@ -219,7 +220,7 @@ def _read(folder: Path, expected_hash: str | None) -> Result:
             data = (folder / name).read_bytes()
         except OSError:
             data = None
-        if data is None or hashlib.sha256(data).hexdigest() != digest:
+        if data is None or _sha(data) != digest:
             raise CorruptResult(f"cached file {folder / name} is missing or does not match its recorded checksum")
         if name.endswith(".csv"):
             res.tables[name[:-4]] = pd.read_csv(io.BytesIO(data))
