@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from deadpixels import effective_rf, structural_erf
+from deadpixels import effective_rf, lattice_ratio, structural_erf
 
 
 def _loop_erf(model, x, target, labels=None):
@@ -98,9 +99,22 @@ def test_structural_erf_is_symmetric_positive_and_checkerboarded():
     assert max(phases) / min(phases) > 1.2  # the architecture alone makes a checkerboard
 
 
+class _Broadcast(nn.Module):
+    def forward(self, x):
+        return x + x.mean((2, 3), keepdim=True)  # every position gets the mean added: global, not a gate
+
+
 def test_structural_erf_refuses_global_models():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), _Broadcast(), nn.Conv2d(4, 4, 3))
     with pytest.raises(ValueError, match="global"):
-        structural_erf(torchvision.models.mobilenet_v3_small(), 224)
+        structural_erf(model, 64, target="2")
+
+
+def test_structural_erf_of_a_gated_net_is_its_spatial_path():
+    """mobilenet_v3_small's nine squeeze-and-excitation gates are per-channel constants along the
+    spatial path: the structural ERF exists and shows the checkerboard of its odd/even layers."""
+    S = structural_erf(torchvision.models.mobilenet_v3_small(), 224)
+    assert S.min() >= 0 and lattice_ratio(S) > 1.5
 
 
 def test_hook_path_and_folded_path_agree(model):

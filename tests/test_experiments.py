@@ -147,8 +147,19 @@ def test_check_command_on_torchvision_and_user_models(tmp_path, capsys):
     assert '"kp_lattice"' in capsys.readouterr().out
     assert cli.main(["check", f"{user}:nothing"]) == 2
     assert "has no attribute 'nothing'" in capsys.readouterr().err
-    assert cli.main(["check", "mobilenet_v3_small", "--png", str(tmp_path / "m.png")]) == 3  # not analysed
-    assert "global" in capsys.readouterr().out
+    assert cli.main(["check", "mobilenet_v3_small", "--png", str(tmp_path / "m.png")]) == 0  # gated: analysed
+    out = capsys.readouterr().out
+    assert "global through 9 squeeze-and-excitation style gate(s)" in out and "after KP" in out
+    user.write_text(
+        "import torch.nn as nn\n"
+        "class Broadcast(nn.Module):\n"
+        "    def forward(self, x):\n"
+        "        return x + x.mean((2, 3), keepdim=True)\n"
+        "def build():\n"
+        "    return nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), Broadcast(), nn.Conv2d(8, 8, 3))\n"
+    )
+    assert cli.main(["check", f"{user}:build", "--size", "64", "--png", str(tmp_path / "g.png")]) == 3
+    assert "not analysed: global receptive field" in capsys.readouterr().out
 
 
 def test_check_where_kernel_padding_cannot_apply(tmp_path, capsys):

@@ -146,3 +146,12 @@ def test_trf_of_tensorflow_same_padding():
     r = theoretical_rf(_tf_same_net(), 32, target="3")
     # 3x3/2 then 5x5/2: size 1 + 2 + 4*2 = 11, stride 4; "SAME" pads (0, 1) then (1, 2): front padding 0 + 1*2
     assert (r.size, r.stride, r.padding) == (11, 4, 2)
+
+
+def test_kernel_pad_probe_takes_the_models_dtype():
+    """A float64 model is checked with a float64 probe (issue 28: the float32 probe failed with
+    "Input type (float) and bias type (double)")."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.ReLU(), nn.Conv2d(4, 4, 3, 2, 1)).double()
+    padded = kernel_pad(model, pools=False, input_size=16)
+    x = torch.randn(1, 3, 16, 16, dtype=torch.float64)
+    assert torch.allclose(padded(x), model(x), rtol=0, atol=1e-12)

@@ -1,6 +1,8 @@
 """Property-based tests over random CNNs (hypothesis): for every model the tracer accepts, the
 theoretical receptive field equals the support of the input gradient (float64, positive weights:
-the structural ERF), and zero-initialised kernel padding leaves the output unchanged.
+the structural ERF), and zero-initialised kernel padding leaves the output unchanged. Drawn
+models include squeeze-and-excitation gates (torchvision's, a mean over space, an expanded
+adaptive pool): there the spatial path's TRF equals the support with gates held constant.
 
 The TRF is the window of an interior position: zero padding is where the image ends, not a lack
 of connections. So the gradient support is measured on the same network embedded in a canvas
@@ -13,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+import torchvision
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from torch import nn
@@ -25,7 +28,9 @@ C = 4  # channels everywhere: every op can follow every other
 
 @st.composite
 def layer(draw):
-    kind = draw(st.sampled_from(["conv", "conv", "pool", "slice", "adaptive", "residual", "concat"]))
+    kind = draw(st.sampled_from(["conv", "conv", "pool", "slice", "adaptive", "residual", "concat", "gate"]))
+    if kind == "gate":
+        return ("gate", draw(st.sampled_from(["torchvision", "mean", "hand"])))
     if kind == "conv":
         k, d = draw(st.integers(1, 5)), draw(st.integers(1, 2))
         stride, padding = draw(st.sampled_from([1, 2, 2, 3])), draw(st.integers(0, (k * d) // 2))
@@ -71,6 +76,9 @@ class Drawn(nn.Module):
                 n_out, mod, spec = o, nn.AdaptiveAvgPool2d(o), ("adaptive", o, n // o if n % o == 0 else None)
             elif kind == "residual":
                 n_out, mod = n, nn.Conv2d(C, C, spec[1], padding=spec[1] // 2)
+            elif kind == "gate":
+                tv = spec[1] == "torchvision"
+                n_out, mod = n, torchvision.ops.SqueezeExcitation(C, 2) if tv else nn.Conv2d(C, C, 1)
             else:
                 n_out = n
                 mod = nn.ModuleList([nn.Conv2d(C, C, k, padding=k // 2) for k in spec[1:]] + [nn.Conv2d(2 * C, C, 1)])
@@ -87,6 +95,10 @@ class Drawn(nn.Module):
                 x = x[..., spec[1] :: spec[2], spec[1] :: spec[2]]
             elif spec[0] == "residual":
                 x = x + mod(x)
+            elif spec[0] == "gate" and spec[1] == "mean":  # x * sigmoid(conv(mean over space))
+                x = x * torch.sigmoid(mod(x.mean((2, 3), keepdim=True)))
+            elif spec[0] == "gate" and spec[1] == "hand":  # adaptive pooling, expanded to the map
+                x = x * torch.sigmoid(mod(F.adaptive_avg_pool2d(x, 1))).expand_as(x)
             elif spec[0] == "concat":
                 x = mod[2](torch.cat([mod[0](x), mod[1](x)], dim=1))
             elif spec[0] == "adaptive" and self.fixed_pools:
@@ -119,7 +131,10 @@ def test_trf_equals_the_gradient_support(drawn):
         assert "bins differ in width" in str(exc) or "too small" in str(exc), str(exc)
         event("refused: " + ("uneven adaptive bins" if "bins" in str(exc) else "input too small"))
         return
+    r = r.spatial or r  # gated: the spatial path's TRF, against the gradient with gates held constant
     assume(not r.is_global)
+    if any(spec[0] == "gate" for spec in model.specs):
+        event("gated")
     fixed = Drawn(specs, size).double()
     fixed.load_state_dict(model.state_dict())
     fixed.fixed_pools = True
@@ -172,8 +187,9 @@ def test_kernel_padding_is_exact_wherever_it_is_accepted(drawn, first, seed):
 
 
 def test_the_property_can_fail():
-    """A deliberately wrong rule is caught: claiming a 3x3 pool is pointwise changes the TRF."""
-    model = nn.Sequential(nn.Conv2d(3, C, 3), nn.AvgPool2d(3, 1))
+    """A deliberately wrong rule is caught: claiming a 3x3 pool is pointwise changes the TRF (the
+    pool keeps the map's size, so the traced shapes cannot refuse the rule)."""
+    model = nn.Sequential(nn.Conv2d(3, C, 3), nn.AvgPool2d(3, 1, padding=1))
     true = dp.theoretical_rf(model, 32, target="output").size
     dp.register_layer(nn.AvgPool2d, "pointwise")
     try:

@@ -47,7 +47,8 @@ def test_per_axis_sizes_for_non_square_kernels():
 def test_global_receptive_fields_are_reported_not_numbered():
     r = theoretical_rf(torchvision.models.efficientnet_b0())
     assert r.is_global and r.size is None
-    assert "avgpool" in r.reason
+    assert "avgpool" in r.reason and r.gates == 16  # global through its squeeze-and-excitation gates
+    assert (r.spatial.size, r.spatial.stride) == (851, 32)  # and the spatial path's window
     r = theoretical_rf(torchvision.models.resnet18(), target="output")
     assert r.is_global
 

@@ -22,7 +22,11 @@ from .utils import input_pair
 class DeadPixelReport:
     """The dead-pixel test of one architecture.
 
-    ``excluded`` says why the model could not be analysed (global receptive field, untraceable);
+    ``excluded`` says why the model could not be analysed (global receptive field, untraceable).
+    A net with squeeze-and-excitation style gates is analysed along its spatial path, the gates
+    held as per-channel constants (:mod:`deadpixels.gates`): ``trf`` then says both that the field
+    is global through the gates and, as ``trf.spatial``, the spatial path's TRF, and ``gates``
+    counts them.
     ``kp_note`` why kernel padding could not be applied exactly. ``metrics`` holds ``L1``, ``L2``,
     ``lattice`` of the structural output ERF and, after kernel padding, ``kp_L1``, ``kp_L2``,
     ``kp_lattice``; ``maps`` the maps themselves (``"structural"``, ``"structural_kp"``).
@@ -38,6 +42,15 @@ class DeadPixelReport:
     @property
     def analysed(self) -> bool:
         return self.excluded is None
+
+    @property
+    def gates(self) -> int:
+        return self.trf.gates if self.trf is not None else 0
+
+    @property
+    def spatial_trf(self) -> TheoreticalRF | None:
+        """The TRF of the spatial path: the TRF itself for a net without gates."""
+        return self.trf.spatial or self.trf if self.trf is not None else None
 
 
 def dead_pixel_test(model: nn.Module, input_size: int | tuple[int, int] = 224) -> DeadPixelReport:
@@ -62,7 +75,7 @@ def dead_pixel_test(model: nn.Module, input_size: int | tuple[int, int] = 224) -
     except ValueError as exc:  # untraceable, or an input the model cannot take
         out.excluded = str(exc)
         return out
-    if out.trf.is_global:
+    if out.trf.is_global and out.trf.spatial is None:
         out.excluded = f"global receptive field ({out.trf.reason})"
         return out
     out.maps["structural"] = structural_erf(model, input_size, target="output", dtype=torch.float32)

@@ -138,9 +138,46 @@ def graph_of(model: nn.Module) -> torch.fx.GraphModule:
     return gm
 
 
+def declared_channels(model: nn.Module) -> int | None:
+    """The channels a model says it takes: timm's ``pretrained_cfg`` (or ``default_cfg``)
+    ``input_size``, None where it says nothing."""
+    for attr in ("pretrained_cfg", "default_cfg"):
+        cfg = getattr(model, attr, None)
+        size = cfg.get("input_size") if isinstance(cfg, dict) else None
+        if isinstance(size, (tuple, list)) and len(size) == 3:
+            return int(size[0])
+    return None
+
+
+#: Operations between the input and the first convolution that keep the channel count, so that
+#: convolution's ``in_channels`` is the input's (a space-to-depth stem, as TResNet's, multiplies it).
+_CHANNEL_KEEPING = (
+    nn.BatchNorm2d, nn.Identity, nn.ZeroPad2d, nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d,
+)  # fmt: skip
+
+
+def _fed_by_input(node: torch.fx.Node, modules: dict[str, nn.Module]) -> bool:
+    """Whether ``node`` receives the model input itself or through channel-keeping layers only."""
+    while True:
+        if len(node.all_input_nodes) != 1:
+            return False
+        arg = node.all_input_nodes[0]
+        if arg.op == "placeholder":
+            return True
+        keeps = arg.op == "call_module" and isinstance(modules[str(arg.target)], _CHANNEL_KEEPING)
+        if not (keeps or (arg.op == "call_function" and arg.target is F.pad)):
+            return False
+        node = arg
+
+
 def input_channels(model: nn.Module, gm: torch.fx.GraphModule | None = None) -> int:
-    """The channels a model takes: the ``in_channels`` of the first convolution it applies (in graph
-    order when it can be traced, else in registration order), 3 if it has none."""
+    """The channels a model takes, from its input: what it declares (:func:`declared_channels`),
+    else the ``in_channels`` of the first convolution where the input reaches it unchanged in
+    channels, else 3 (RGB). Never the first convolution behind a stem that regroups channels
+    (space-to-depth, a focus layer): its ``in_channels`` is not the input's."""
+    declared = declared_channels(model)
+    if declared is not None:
+        return declared
     if gm is None:
         try:
             gm = graph_of(model)
@@ -150,9 +187,10 @@ def input_channels(model: nn.Module, gm: torch.fx.GraphModule | None = None) -> 
         modules = dict(gm.named_modules())
         for node in gm.graph.nodes:
             if node.op == "call_module" and isinstance(modules[str(node.target)], nn.Conv2d):
-                return modules[str(node.target)].in_channels
+                return modules[str(node.target)].in_channels if _fed_by_input(node, modules) else 3
             if node.op == "call_function" and node.target is F.conv2d and node.args:
                 break  # a functional convolution first: its weight's shape is not known here
+        return 3
     conv = next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
     return conv.in_channels if conv is not None else 3
 
@@ -241,6 +279,7 @@ __all__ = [
     "TracedModel",
     "trace",
     "input_channels",
+    "declared_channels",
     "graph_of",
     "last_node_in",
     "output_node",

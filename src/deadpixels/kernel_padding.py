@@ -181,8 +181,10 @@ def kernel_pad(
         channels = input_channels(new)
         was = new.training
         new.eval()
+        like = next(new.parameters(), torch.empty(0))  # the probe takes the model's device and dtype
+        dtype = like.dtype if like.is_floating_point() else torch.float32
         with torch.no_grad():
-            new(torch.zeros(1, channels, *hw, device=next(new.parameters(), torch.empty(0)).device))
+            new(torch.zeros(1, channels, *hw, device=like.device, dtype=dtype))
         new.train(was)
     return new
 

@@ -1,5 +1,7 @@
-"""The weight-free copy of a CNN whose input gradient is the structural ERF: uniform positive
-kernels, no activations or normalisation, average instead of max pooling."""
+"""The copies of a CNN whose input gradients isolate its spatial path: :func:`linearise`, weight-free
+(uniform positive kernels, no activations or normalisation, average instead of max pooling), whose
+input gradient is the structural ERF; and :func:`spatial_path`, the model itself with every
+squeeze-and-excitation style gate held as a per-channel constant (:mod:`deadpixels.gates`)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .gates import freeze_gates, gate_nodes
 from .graph import TracedModel, replace_submodule, trace
 from .operations import NONLINEAR_FUNCTIONS, NONLINEAR_MODULES
+from .receptive_field import propagate
 
 
 def _identity(x: torch.Tensor) -> torch.Tensor:
@@ -44,7 +48,8 @@ def _avg_pool_call(node: torch.fx.Node) -> None:
 def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> TracedModel:
     """A weight-free copy of ``model``: every kernel uniform (positive, summing to one), no
     activations or normalisation, max-pooling replaced by average pooling. Only the architecture
-    is left, so its input gradient is the *structural* ERF.
+    is left, so its input gradient is the *structural* ERF. Gates (squeeze-and-excitation) are held
+    as per-channel constants, so that gradient is the spatial path's.
 
     Args:
         model: a traceable CNN (left unchanged).
@@ -53,7 +58,7 @@ def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> Trac
     Returns:
         The traced, linearised copy; node names match those of ``trace(model)``.
     """
-    traced = trace(copy.deepcopy(model).float().cpu(), input_size)
+    traced = spatial_path(copy.deepcopy(model).float().cpu(), input_size)
     gm = traced.module
     for name, m in list(gm.named_modules()):
         if not name:
@@ -84,4 +89,18 @@ def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> Trac
     return traced
 
 
-__all__ = ["linearise"]
+def spatial_path(
+    model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels: int | None = None
+) -> TracedModel:
+    """``model`` traced, with the value of every gate detached: its input gradient is the spatial
+    path's, the gates taken as per-channel constants (the linearisation :mod:`deadpixels.gates`
+    states and justifies). The graph shares ``model``'s parameters; a model without gates comes
+    back unchanged. ``in_channels``: the probe's channels (default: the model's, see
+    :func:`~deadpixels.graph.input_channels`)."""
+    traced = trace(model, input_size, in_channels)
+    propagate(traced)
+    freeze_gates(traced.module, gate_nodes(traced.module))
+    return traced
+
+
+__all__ = ["linearise", "spatial_path"]

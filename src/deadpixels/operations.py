@@ -32,9 +32,13 @@ PAD_MODULES: tuple[type[nn.Module], ...] = (nn.ZeroPad2d, nn.ConstantPad2d, nn.R
 GLOBAL_FUNCTIONS = {
     F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.scaled_dot_product_attention, F.group_norm, F.instance_norm,
     torch.mean, torch.amax, torch.sum, torch.matmul, torch.bmm, torch.einsum, operator.matmul, torch.roll,
+    torch.norm, torch.linalg.vector_norm,
 }
-#: Reduction functions that are global only when they reduce a spatial dimension.
-REDUCTIONS = {torch.mean, torch.amax, torch.sum}
+#: Reduction functions that are global only when they reduce a spatial dimension, with the
+#: position of their ``dim`` argument; over channels, a radix or a group axis they are pointwise.
+REDUCTIONS = {torch.mean: 1, torch.amax: 1, torch.sum: 1, torch.norm: 2, torch.linalg.vector_norm: 2}
+#: The same for tensor methods.
+REDUCTION_METHODS = {"mean": 1, "sum": 1, "amax": 1, "max": 1, "norm": 2, "std": 1, "var": 1}
 #: Tensor methods that reshape (global when they merge spatial positions into one axis).
 RESHAPE_METHODS = {"view", "reshape", "flatten"}
 #: Functions that do not mix spatial positions.
@@ -44,6 +48,10 @@ POINTWISE_FUNCTIONS = {
     torch.sigmoid, torch.tanh, torch.transpose, torch.permute, torch.chunk, torch.split, torch.clamp, F.relu, F.relu6,
     F.hardswish, F.hardsigmoid, F.silu, F.gelu, F.dropout, F.batch_norm, F.layer_norm, F.linear, F.leaky_relu, F.elu,
 }
+#: Multiplications: where one factor is a gate (see :mod:`deadpixels.gates`), the spatial path
+#: passes through and the gate is a per-channel constant along it.
+MULTIPLY_FUNCTIONS = {operator.mul, operator.imul, torch.mul}
+MULTIPLY_METHODS = {"mul", "mul_"}
 #: Tensor methods that do not mix spatial positions.
 POINTWISE_METHODS = {
     "permute", "transpose", "contiguous", "size", "dim", "chunk", "split", "relu", "sigmoid", "mul", "add", "sub",
@@ -76,6 +84,20 @@ class Window:
     padding: Any = 0
     dilation: Any = 1
 
+    def __post_init__(self) -> None:
+        """Refuse what no sliding window has (zero, negative, fractional or 3-D sizes) when the rule
+        is registered, not as a wrong receptive field later."""
+        for name, low in (("kernel", 1), ("stride", 1), ("dilation", 1), ("padding", 0)):
+            value = getattr(self, name)
+            parts = value if isinstance(value, (tuple, list)) else (value,)
+            ok = len(parts) in ((1, 2) if isinstance(value, (tuple, list)) else (1,)) and all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= low for v in parts
+            )
+            if not ok:
+                raise ValueError(
+                    f"Window {name} must be an int >= {low} or an (h, w) pair of such ints; got {value!r}"
+                )
+
 
 #: Registered layer types -> a function of the module that says how it mixes positions.
 _REGISTRY: dict[type, Callable[[Any], Mixing]] = {}
@@ -88,11 +110,14 @@ def register_layer(cls: type, mixing: Mixing | Callable[[Any], Mixing]) -> None:
     rule is ``mixing``: ``"pointwise"`` (every position on its own), ``"global"`` (every output
     position sees every input position), a :class:`Window`, or a function of the module instance
     returning one of these (for layers whose kernel is an attribute). As torchvision's leaf modules
-    and timm's ``register_notrace_module``, it applies to subclasses too.
+    and timm's ``register_notrace_module``, it applies to subclasses too. The rule is checked
+    against the shapes the layer really produces when a model is traced: a "pointwise" layer
+    that changes the map's size, or a window whose stride does not give the traced output size,
+    is refused there instead of giving a wrong receptive field.
 
     Example::
 
-        register_layer(BlurPool, lambda m: Window(kernel=m.filt_size, stride=m.stride, padding=m.pad))
+        register_layer(BlurPool, lambda m: Window(m.filt_size, m.stride, padding=(m.pad_sizes[2], m.pad_sizes[0])))
     """
     if not isinstance(cls, type):
         raise ValueError(f"register_layer needs a class; got {cls!r}")
@@ -128,6 +153,9 @@ __all__ = [
     "PAD_MODULES",
     "GLOBAL_FUNCTIONS",
     "REDUCTIONS",
+    "REDUCTION_METHODS",
+    "MULTIPLY_FUNCTIONS",
+    "MULTIPLY_METHODS",
     "RESHAPE_METHODS",
     "POINTWISE_FUNCTIONS",
     "POINTWISE_METHODS",

@@ -3,8 +3,10 @@
 Each node carries the side length of the input window that can influence one of its output
 positions (per axis), its jump (the input-pixel distance between adjacent output positions) and
 its effective padding; :mod:`deadpixels.rf_rules` holds the rule of each operation. Operations
-that mix all positions (global pooling, squeeze-and-excitation, attention, GroupNorm) make the
-receptive field global, and the result says so instead of giving a number.
+that mix all positions (global pooling, attention, GroupNorm) make the receptive field global, and
+the result says so instead of giving a number. A squeeze-and-excitation style gate makes it global
+too, but only through the gate: then the result says so and also gives the TRF of the spatial path
+(:mod:`deadpixels.gates`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .graph import TracedModel, output_node, trace
-from .rf_rules import NodeRF, node_rf
+from .graph import TracedModel, is_spatial, output_node, trace
+from .rf_algebra import NodeRF
+from .rf_rules import node_rf
 from .utils import to_pair
 
 
@@ -28,7 +31,9 @@ class TheoreticalRF:
     (Araujo et al. 2019): feature position ``(i, j)`` is centred on input pixel
     ``(i * stride - padding + (size - 1) / 2)`` per axis (see :meth:`center`). ``target`` names the
     measured node's module. ``is_global`` is True when every input pixel reaches every position;
-    then ``size`` and ``padding`` are None.
+    then ``size`` and ``padding`` are None. Where that happens only through multiplicative gates
+    (squeeze-and-excitation), ``gates`` counts them and ``spatial`` is the TRF of the spatial path,
+    the gates taken as per-channel constants.
     """
 
     size: int | tuple[int, int] | None
@@ -38,6 +43,8 @@ class TheoreticalRF:
     reason: str | None = None
     feature_shape: tuple[int, ...] | None = None
     padding: int | tuple[int, int] | None = None
+    spatial: TheoreticalRF | None = None
+    gates: int = 0
 
     def center(self, i: int, j: int) -> tuple[float, float]:
         """Input-pixel centre (row, col) of the receptive field of feature position ``(i, j)``."""
@@ -47,6 +54,12 @@ class TheoreticalRF:
         return (i * stride[0] - pad[0] + (size[0] - 1) / 2, j * stride[1] - pad[1] + (size[1] - 1) / 2)
 
     def __str__(self) -> str:
+        if self.is_global and self.spatial is not None:
+            s = self.spatial
+            return (
+                f"TRF of {self.target}: global through {self.gates} gate(s) ({self.reason}); spatial path: "
+                f"{s.size} px, stride {s.stride}, padding {s.padding}"
+            )
         if self.is_global:
             return f"TRF of {self.target}: global ({self.reason})"
         return f"TRF of {self.target}: {self.size} px, stride {self.stride}, padding {self.padding}"
@@ -60,16 +73,23 @@ def propagate(traced: TracedModel) -> dict[str, NodeRF | None]:
     modules = dict(traced.module.named_modules())
     env: dict[str, NodeRF | None] = {}
     for node in traced.nodes:
-        env[node.name] = node_rf(node, env, modules)
+        env[node.name] = node.meta["rf"] = node_rf(node, env, modules)
     return env
 
 
 def _final_feature_node(traced: TracedModel) -> torch.fx.Node:
-    """The input of the last operation that pools over all positions (the global pooling)."""
+    """The input of the last operation that pools over all positions on the way to the output (the
+    global pooling; a gate's mean, which never reaches the output as such, does not count). A model
+    whose output is itself a spatial map has no final pooling: its output is the final map."""
+    out = output_node(traced.module.graph)
+    if is_spatial(out.meta.get("shape")):
+        return out
+    reaching = (out.meta.get("rf") or NodeRF((1, 1), (1, 1))).global_reason
     reducers = [n for n in traced.nodes if n.meta.get("reduces")]
-    if not reducers:
+    final = [n for n in reducers if n.meta["reduces"] == reaching] or reducers
+    if not final:
         return traced.last_spatial_node()
-    return reducers[-1].all_input_nodes[0]
+    return final[-1].all_input_nodes[0]
 
 
 def target_node(traced: TracedModel, target: str | None) -> torch.fx.Node:
@@ -109,7 +129,12 @@ def theoretical_rf(
         return TheoreticalRF(None, stride, name, True, rf.global_reason, shape)
     size = rf.size[0] if rf.size[0] == rf.size[1] else rf.size
     padding = rf.padding[0] if rf.padding[0] == rf.padding[1] else rf.padding
-    return TheoreticalRF(size, stride, name, False, None, shape, padding)
+    spatial = TheoreticalRF(size, stride, name, False, None, shape, padding)
+    if rf.gate_reason:
+        upto = traced.nodes[: traced.nodes.index(node) + 1]
+        gates = sum(1 for n in upto if n.meta.get("gate"))
+        return TheoreticalRF(None, stride, name, True, rf.gate_reason, shape, spatial=spatial, gates=gates)
+    return spatial
 
 
 __all__ = ["TheoreticalRF", "NodeRF", "theoretical_rf", "propagate", "target_node"]

@@ -9,13 +9,13 @@ Operations that mix all positions make the receptive field global. Layers regist
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .gates import gate_operands, through_gate
 from .operations import (
     GLOBAL_FUNCTIONS,
     GLOBAL_MODULES,
@@ -23,67 +23,17 @@ from .operations import (
     POINTWISE_FUNCTIONS,
     POINTWISE_METHODS,
     POINTWISE_MODULES,
+    REDUCTION_METHODS,
     REDUCTIONS,
     RESHAPE_METHODS,
     WINDOW_MODULES,
     registered_mixing,
 )
+from .rf_algebra import NodeRF, combine, mark_global, shift, window
 from .same_padding import SamePadConv2d
 from .utils import to_pair
 
 ADAPTIVE = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
-
-
-@dataclass(frozen=True)
-class NodeRF:
-    """Receptive field of one graph node, per axis (height, width): window ``size``, ``jump``
-    between adjacent positions and effective ``padding`` (all in input pixels). Output position
-    ``i`` sees input pixels ``i * jump - padding`` to ``i * jump - padding + size - 1``."""
-
-    size: tuple[int, int]
-    jump: tuple[int, int]
-    padding: tuple[int, int] = (0, 0)
-    global_reason: str | None = None
-
-
-def _layer_padding(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
-    if padding == "valid":
-        return (0, 0)
-    if padding == "same":  # torch pads (k - 1) * d in total, the smaller half first
-        return tuple((k - 1) * d // 2 for k, d in zip(kernel, dilation))  # type: ignore[return-value]
-    return to_pair(padding)
-
-
-def window(rf: NodeRF, kernel: Any, stride: Any, dilation: Any = 1, padding: Any = 0) -> NodeRF:
-    k, s, d = to_pair(kernel), to_pair(stride), to_pair(dilation)
-    p = _layer_padding(padding, k, d)
-    size = tuple(rf.size[a] + (k[a] - 1) * d[a] * rf.jump[a] for a in range(2))
-    jump = tuple(rf.jump[a] * s[a] for a in range(2))
-    pad = tuple(rf.padding[a] + p[a] * rf.jump[a] for a in range(2))
-    return NodeRF(size, jump, pad, rf.global_reason)  # type: ignore[arg-type]
-
-
-def shift(rf: NodeRF, top: int, left: int) -> NodeRF:
-    """An explicit pad of ``top`` rows and ``left`` columns moves the window, keeping its size."""
-    pad = (rf.padding[0] + top * rf.jump[0], rf.padding[1] + left * rf.jump[1])
-    return NodeRF(rf.size, rf.jump, pad, rf.global_reason)
-
-
-def combine(rfs: list[NodeRF], where: str = "") -> NodeRF | None:
-    """Where paths meet, position ``i`` sees the union of the paths' windows ``[i*jump - padding,
-    i*jump - padding + size - 1]``: with equal jumps, again such a window (the leftmost start, the
-    rightmost end). Paths with different jumps meet in windows of no single size: refused."""
-    if not rfs:
-        return None
-    reason = next((r.global_reason for r in rfs if r.global_reason), None)
-    if reason is None and len({r.jump for r in rfs}) > 1:
-        raise ValueError(
-            f"paths with different strides {sorted({r.jump for r in rfs})} meet at '{where}': their windows "
-            "differ from position to position, so no single receptive-field size describes the result"
-        )
-    pad = tuple(max(r.padding[a] for r in rfs) for a in range(2))
-    size = tuple(max(r.size[a] - r.padding[a] for r in rfs) + pad[a] for a in range(2))
-    return NodeRF(size, rfs[0].jump, pad, reason)  # type: ignore[arg-type]
 
 
 def _arg(node: torch.fx.Node, index: int, name: str, default: Any) -> Any:
@@ -92,25 +42,54 @@ def _arg(node: torch.fx.Node, index: int, name: str, default: Any) -> Any:
     return node.kwargs.get(name, default)
 
 
-def _spatial_dims_reduced(node: torch.fx.Node, in_shape: Any) -> bool:
-    dims = _arg(node, 1, "dim", None)
+def _spatial_dims_reduced(node: torch.fx.Node, in_shape: Any, index: int = 1) -> bool:
+    """Whether a reduction (``dim`` its ``index``-th argument) reduces the height or width of a
+    4-D map (no ``dim``: it reduces everything)."""
+    dims = _arg(node, index, "dim", None)
+    if isinstance(dims, torch.fx.Node):  # x.max(y): elementwise, not a reduction
+        return False
     if dims is None or in_shape is None or len(in_shape) != 4:
         return dims is None
     dims = dims if isinstance(dims, (tuple, list)) else (dims,)
     return any(int(d) % 4 in (2, 3) for d in dims)
 
 
-def _global(rf: NodeRF, why: str, node: torch.fx.Node) -> NodeRF:
-    node.meta["reduces"] = True  # this operation mixes all spatial positions
-    return NodeRF(rf.size, rf.jump, rf.padding, rf.global_reason or why)
+def _sizes_possible(mixing: Any, n_in: int, n_out: int, axis: int) -> bool:
+    """Whether a layer following ``mixing`` can map ``n_in`` positions to ``n_out`` along one axis:
+    a pointwise layer keeps the size; a window of the registered kernel, stride, dilation and
+    left padding ``p`` gives ``(n_in + p + r - d*(k-1) - 1) // s + 1`` for some right padding
+    ``0 <= r <= p + s`` (symmetric, SAME-style and ceil-mode layers all fall in that range)."""
+    if mixing == "pointwise":
+        return n_in == n_out
+    k, s, d = (to_pair(v)[axis] for v in (mixing.kernel, mixing.stride, mixing.dilation))
+    p = to_pair(mixing.padding)[axis]
+    return any((n_in + p + r - d * (k - 1) - 1) // s + 1 == n_out for r in range(p + s + 1))
 
 
-def _apply(rf: NodeRF, mixing: Any, node: torch.fx.Node, where: str) -> NodeRF:
-    """Apply a registered rule (see :func:`~deadpixels.operations.register_layer`)."""
+def _check_rule(mixing: Any, node: torch.fx.Node, in_shape: Any, where: str) -> None:
+    """Refuse a registered rule that the traced shapes contradict (a "pointwise" layer that
+    halves the map, a window with the wrong stride): it would give a silently wrong TRF."""
+    out_shape = node.meta.get("shape")
+    if mixing == "global" or not (isinstance(in_shape, torch.Size) and isinstance(out_shape, torch.Size)):
+        return
+    if len(in_shape) != 4 or len(out_shape) != 4:
+        return
+    if not all(_sizes_possible(mixing, int(in_shape[2 + a]), int(out_shape[2 + a]), a) for a in (0, 1)):
+        raise ValueError(
+            f"the rule registered for {node.meta.get('type_name', 'the layer')} at '{where}' ({mixing!r}) cannot "
+            f"map its {tuple(in_shape[2:])} input to the {tuple(out_shape[2:])} output it produces; register the "
+            "layer with the kernel, stride and padding it really has"
+        )
+
+
+def _apply(rf: NodeRF, mixing: Any, node: torch.fx.Node, where: str, in_shape: Any = None) -> NodeRF:
+    """Apply a registered rule (see :func:`~deadpixels.operations.register_layer`), once the
+    traced shapes have confirmed it."""
+    _check_rule(mixing, node, in_shape, where)
     if mixing == "pointwise":
         return rf
     if mixing == "global":
-        return _global(rf, f"{node.meta.get('type_name', 'a registered global layer')} at '{where}'", node)
+        return mark_global(rf, f"{node.meta.get('type_name', 'a registered global layer')} at '{where}'", node)
     return window(rf, mixing.kernel, mixing.stride, mixing.dilation, mixing.padding)
 
 
@@ -119,10 +98,10 @@ def _adaptive(rf: NodeRF, node: torch.fx.Node, in_shape: Any, name: str, where: 
     where the output is 1 x 1; otherwise its bins differ in width and it is refused."""
     out_shape = node.meta.get("shape")
     if in_shape is None or out_shape is None:
-        return _global(rf, f"{name} at '{where}'", node)
+        return mark_global(rf, f"{name} at '{where}'", node)
     (ih, iw), (oh, ow) = in_shape[-2:], out_shape[-2:]
     if oh == ow == 1:
-        return _global(rf, f"{name} at '{where}'", node)
+        return mark_global(rf, f"{name} at '{where}'", node)
     if ih % oh or iw % ow:
         raise ValueError(
             f"{name} at '{where}' maps {ih}x{iw} to {oh}x{ow}: its bins differ in width, so no single "
@@ -166,7 +145,7 @@ def _module_rule(
     mixing = registered_mixing(m)
     if mixing is not None:
         node.meta["type_name"] = type(m).__name__
-        return _apply(base, mixing, node, where)
+        return _apply(base, mixing, node, where, in_shape)
     if isinstance(m, SamePadConv2d) and in_shape is not None:  # TensorFlow "SAME": depends on the input size
         top, _, left, _ = m.same_padding((in_shape[-2], in_shape[-1]))
         return window(base, m.kernel_size, m.stride, m.dilation, (top, left))
@@ -178,11 +157,11 @@ def _module_rule(
     if isinstance(m, ADAPTIVE):
         return _adaptive(base, node, in_shape, type(m).__name__, where)
     if isinstance(m, GLOBAL_MODULES):
-        return _global(base, f"{type(m).__name__} at '{where}'", node)
+        return mark_global(base, f"{type(m).__name__} at '{where}'", node)
     if isinstance(m, nn.LayerNorm) and len(m.normalized_shape) == 1:
         return base
     if isinstance(m, nn.Flatten) and in_shape is not None and len(in_shape) == 4 and in_shape[2] * in_shape[3] > 1:
-        return _global(base, f"Flatten of a spatial map at '{where}'", node)
+        return mark_global(base, f"Flatten of a spatial map at '{where}'", node)
     if isinstance(m, POINTWISE_MODULES):
         return base
     raise ValueError(
@@ -216,13 +195,13 @@ def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str)
     if fn is operator.getitem:
         return _getitem(base, node, in_shape, where)
     if fn in GLOBAL_FUNCTIONS:
-        if fn in REDUCTIONS and not _spatial_dims_reduced(node, in_shape):
+        if fn in REDUCTIONS and not _spatial_dims_reduced(node, in_shape, REDUCTIONS[fn]):
             return base
-        return _global(base, f"{getattr(fn, '__name__', fn)} (mixes all positions) at '{where}'", node)
+        return mark_global(base, f"{getattr(fn, '__name__', fn)} (mixes all positions) at '{where}'", node)
     if fn is torch.flatten:
         start = int(_arg(node, 1, "start_dim", 0))
         if in_shape is not None and len(in_shape) == 4 and start <= 2 and in_shape[2] * in_shape[3] > 1:
-            return _global(base, f"flatten of a spatial map at '{where}'", node)
+            return mark_global(base, f"flatten of a spatial map at '{where}'", node)
         return base
     if fn in POINTWISE_FUNCTIONS or getattr(fn, "__name__", "") == "stochastic_depth":
         return base
@@ -233,8 +212,9 @@ def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str)
 
 
 def _method_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str) -> NodeRF:
-    if node.target in ("mean", "sum", "amax", "max") and _spatial_dims_reduced(node, in_shape):
-        return _global(base, f".{node.target}() over spatial dims at '{where}'", node)
+    index = REDUCTION_METHODS.get(str(node.target))
+    if index is not None and _spatial_dims_reduced(node, in_shape, index):
+        return mark_global(base, f".{node.target}() over spatial dims at '{where}'", node)
     out_shape = node.meta.get("shape")
     if (
         node.target in RESHAPE_METHODS
@@ -244,8 +224,8 @@ def _method_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str) -
         and out_shape is not None
         and len(out_shape) < 4
     ):
-        return _global(base, f".{node.target}() merging spatial positions at '{where}'", node)
-    if node.target in POINTWISE_METHODS or node.target in RESHAPE_METHODS:
+        return mark_global(base, f".{node.target}() merging spatial positions at '{where}'", node)
+    if node.target in POINTWISE_METHODS or node.target in RESHAPE_METHODS or index is not None:
         return base
     raise ValueError(f"theoretical_rf does not know how method .{node.target}() at '{where}' mixes spatial positions")
 
@@ -261,13 +241,22 @@ def node_rf(node: torch.fx.Node, env: dict[str, NodeRF | None], modules: dict[st
     base = combine([env[a.name] for a in node.all_input_nodes if env.get(a.name) is not None], where)
     if base is None or node.op in ("get_attr", "output"):
         return base
+    gate = gate_operands(node, env)
+    if gate is not None:  # a squeeze-and-excitation style gate: the spatial path passes through
+        node.meta["gate"] = gate[1].name
+        return through_gate(env[gate[0].name], env[gate[1].name], where)  # type: ignore[arg-type]
     in_shape = node.all_input_nodes[0].meta.get("shape") if node.all_input_nodes else None
-    if node.op == "call_module":
-        return _module_rule(node, modules[str(node.target)], base, in_shape, where)
-    if node.op == "call_function":
-        return _function_rule(node, base, in_shape, where)
-    if node.op == "call_method":
-        return _method_rule(node, base, in_shape, where)
+    try:
+        if node.op == "call_module":
+            return _module_rule(node, modules[str(node.target)], base, in_shape, where)
+        if node.op == "call_function":
+            return _function_rule(node, base, in_shape, where)
+        if node.op == "call_method":
+            return _method_rule(node, base, in_shape, where)
+    except ValueError:
+        if base.global_reason:  # after an operation that mixes all positions, any operation stays global
+            return base  # (e.g. ECA's 1-D convolution across the channels of a pooled vector)
+        raise
     return base
 
 

@@ -67,9 +67,13 @@ def report_lines(name: str, size: int, a: DeadPixelReport) -> list[str]:
     ]
     if a.excluded:
         return lines + [f"not analysed: {a.excluded}"]
-    lines.append(
-        f"theoretical RF of the final feature map: {a.trf.size} px (stride {a.trf.stride}, padding {a.trf.padding})"
-    )
+    t = a.spatial_trf
+    lines.append(f"theoretical RF of the final feature map: {t.size} px (stride {t.stride}, padding {t.padding})")
+    if a.gates:
+        lines.append(
+            f"  along the spatial path: the field is global through {a.gates} squeeze-and-excitation style "
+            f"gate(s), first {a.trf.reason}; each gate is held as a per-channel constant"
+        )
     for tag, prefix in (("before KP", ""), ("after KP", "kp_")):
         if f"{prefix}L1" in a.metrics:
             m = a.metrics
@@ -175,7 +179,8 @@ def check_model(spec: str, size: int | None = None, png: str | None = None) -> d
         "model": name,
         "size": size,
         "odd_stride_layers": [o.__dict__ for o in a.odd_layers],
-        "trf": None if a.trf is None else a.trf.size,
+        "trf": None if a.spatial_trf is None else a.spatial_trf.size,
+        "gates": a.gates,
         "excluded": a.excluded,
         "kp_note": a.kp_note,
         **a.metrics,

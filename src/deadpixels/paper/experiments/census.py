@@ -83,8 +83,9 @@ def run_census(config: CensusConfig, ctx: RunContext) -> dict[str, Any]:
         if a.excluded:
             rows.append({**row, "status": f"excluded: {a.excluded}"})
             continue
-        trf = a.trf.size if isinstance(a.trf.size, int) else max(a.trf.size)
-        row.update(trf=trf, trf_stride=a.trf.stride, status="analysed", **a.metrics)
+        spatial = a.spatial_trf
+        trf = spatial.size if isinstance(spatial.size, int) else max(spatial.size)
+        row.update(trf=trf, trf_stride=spatial.stride, gates=a.gates, status="analysed", **a.metrics)
         if a.kp_note:
             row["kp_note"] = a.kp_note
         arrays.update({f"{name}/{key}": compact(M) for key, M in a.maps.items()})

@@ -1,0 +1,114 @@
+"""Multiplicative gates (squeeze-and-excitation and its kin), recognised by the shape of the graph,
+not by class names: a value computed from a reduction over all spatial positions, with one entry
+per channel (N x C x 1 x 1, or N x 1 x 1 x 1), multiplied into a spatial feature map.
+
+Such a gate makes the receptive field global, and that is true: every pixel moves the mean the
+gate is computed from. But the dead-pixel test is about the spatial path. Along it the gate is a
+per-channel constant, and treating it so (the linearisation this module applies, by detaching the
+gate's value) is exact up to a spatially uniform term:
+
+for ``y_q = x_q * g(m)`` with ``m = mean_p x_p``, ``dy_q/dx_p = g(m) [p = q] + x_q g'(m) / (HW)``,
+and the second term is the same for every position ``p``. The gate's branch therefore adds a flat
+map to the gradient at the gate's input. Back-propagated through the layers before the gate, a
+flat map becomes those layers' response to a flat input, which has a checkerboard only where they
+apply odd kernels with even strides: the same layers that give the spatial path its checkerboard.
+A gate can thus neither create a checkerboard nor, in the structural (all-positive) ERF, where the
+total is a positive sum of the two terms and its lattice ratio lies between theirs, remove one.
+``tests/test_gates.py`` checks the flat term exactly and measures how far the spatial path's lattice
+ratio and the full autograd gradient's differ on random-weight nets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.fx
+
+from .graph import is_spatial
+from .operations import MULTIPLY_FUNCTIONS, MULTIPLY_METHODS
+from .rf_algebra import NodeRF
+
+#: Methods that broadcast a per-channel value over the map without computing anything.
+EXPANSIONS = {"expand", "expand_as"}
+
+
+def _is_multiply(node: torch.fx.Node) -> bool:
+    if node.op == "call_function":
+        return node.target in MULTIPLY_FUNCTIONS
+    return node.op == "call_method" and node.target in MULTIPLY_METHODS
+
+
+def _per_channel(gate: Any, spatial: Any) -> bool:
+    """A gate's shape: one value per sample and channel (or one per sample), broadcast over space."""
+    return (
+        isinstance(gate, torch.Size)
+        and len(gate) == 4
+        and gate[2] == gate[3] == 1
+        and gate[0] in (1, spatial[0])
+        and gate[1] in (1, spatial[1])
+    )
+
+
+def _unexpanded_shape(node: torch.fx.Node) -> Any:
+    """The shape of a factor before ``expand``/``expand_as`` broadcast it to the map's size (older
+    SE code writes ``x * y.expand_as(x)``)."""
+    while node.op == "call_method" and node.target in EXPANSIONS and isinstance(node.args[0], torch.fx.Node):
+        node = node.args[0]
+    return node.meta.get("shape")
+
+
+def gate_operands(node: torch.fx.Node, env: dict[str, NodeRF | None]) -> tuple[torch.fx.Node, torch.fx.Node] | None:
+    """``(feature map, gate)`` if ``node`` multiplies a spatial map by a gate computed from a
+    reduction over all positions, else None. ``env`` holds the receptive fields of the inputs."""
+    if not _is_multiply(node):
+        return None
+    args = [a for a in node.args[:2] if isinstance(a, torch.fx.Node) and env.get(a.name) is not None]
+    if len(args) != 2 or not is_spatial(node.meta.get("shape")):
+        return None
+    for x, g in (args, args[::-1]):
+        rx, rg = env[x.name], env[g.name]
+        assert rx is not None and rg is not None
+        if (
+            rx.global_reason is None
+            and rg.global_reason is not None
+            and is_spatial(x.meta.get("shape"))
+            and x.meta["shape"] == node.meta["shape"]
+            and _per_channel(_unexpanded_shape(g), x.meta["shape"])
+        ):
+            return x, g
+    return None
+
+
+def through_gate(x: NodeRF, g: NodeRF, where: str) -> NodeRF:
+    """The receptive field after gating map ``x`` with gate ``g``: the map's window (the spatial
+    path), global through the gate (``gate_reason``)."""
+    return NodeRF(x.size, x.jump, x.padding, None, x.gate_reason or f"{g.global_reason}, gating the map at '{where}'")
+
+
+def gate_nodes(gm: torch.fx.GraphModule) -> dict[str, str]:
+    """Gate multiplications of a graph that :func:`deadpixels.receptive_field.propagate` has seen:
+    node name -> the name of its gate input."""
+    return {n.name: n.meta["gate"] for n in gm.graph.nodes if n.meta.get("gate")}
+
+
+def freeze_gates(gm: torch.fx.GraphModule, gates: dict[str, str]) -> int:
+    """Detach the gate input of every gate multiplication named in ``gates`` (in place): the gate
+    becomes a per-channel constant along the spatial path, so the input gradient is the spatial
+    path's. Returns how many gates were frozen."""
+    frozen = 0
+    for node in list(gm.graph.nodes):
+        gate_name = gates.get(node.name)
+        gate = next((a for a in node.args if isinstance(a, torch.fx.Node) and a.name == gate_name), None)
+        if gate is None:
+            continue
+        with gm.graph.inserting_before(node):
+            constant = gm.graph.call_method("detach", (gate,))
+        node.replace_input_with(gate, constant)
+        frozen += 1
+    gm.graph.lint()
+    gm.recompile()
+    return frozen
+
+
+__all__ = ["gate_operands", "through_gate", "gate_nodes", "freeze_gates"]

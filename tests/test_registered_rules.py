@@ -1,0 +1,75 @@
+"""The extension point and the probe, as a hostile user would try them (issue 28, 29): a Window
+that no sliding window has is refused when it is made; a registered rule that the traced shapes
+contradict is refused when the model is traced; the probe's channels come from the model's input,
+not from a convolution behind a space-to-depth stem."""
+
+import pytest
+import torch.nn.functional as F
+from torch import nn
+
+import deadpixels as dp
+from deadpixels.graph import input_channels
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"kernel": 0}, {"kernel": -3}, {"kernel": 2.5}, {"kernel": (3, 3, 3)}, {"kernel": 3, "stride": 0},
+     {"kernel": 3, "padding": -1}, {"kernel": 3, "dilation": (1, 0)}, {"kernel": True}, {"kernel": "3"}],
+)  # fmt: skip
+def test_window_refuses_what_no_window_has(kwargs):
+    with pytest.raises(ValueError, match="Window (kernel|stride|padding|dilation) must be"):
+        dp.Window(**kwargs)
+
+
+def test_window_accepts_ints_and_pairs():
+    assert dp.Window((3, 5), 2, (1, 2), 1).kernel == (3, 5)
+
+
+class Halve(nn.Module):
+    """A custom layer with control flow torch.fx cannot follow: a 3x3 average at stride 2."""
+
+    def forward(self, x):
+        if x.shape[-1] < 0:
+            return x
+        return F.avg_pool2d(x, 3, 2, 1)
+
+
+@pytest.mark.parametrize(
+    "rule", ["pointwise", dp.Window(3, 1, 1), dp.Window(3, 4, 1)], ids=["pointwise", "stride 1", "stride 4"]
+)
+def test_a_registered_rule_the_shapes_contradict_is_refused(rule):
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), Halve(), nn.Conv2d(4, 4, 3))
+    dp.register_layer(Halve, rule)
+    try:
+        refused = r"rule registered for Halve .* cannot map its \(32, 32\) input to the \(16, 16\)"
+        with pytest.raises(ValueError, match=refused):
+            dp.theoretical_rf(model, 32, target="output")
+    finally:
+        dp.unregister_layer(Halve)
+
+
+def test_the_true_rule_is_accepted():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), Halve(), nn.Conv2d(4, 4, 3))
+    dp.register_layer(Halve, dp.Window(3, 2, 1))
+    try:
+        assert dp.theoretical_rf(model, 32, target="output").size == 3 + 2 + 2 * 2
+    finally:
+        dp.unregister_layer(Halve)
+
+
+class SpaceToDepth(nn.Module):
+    """TResNet's stem: 4x4 blocks of pixels become 16x the channels, by reshape and permute."""
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        x = x.view(n, c, h // 4, 4, w // 4, 4).permute(0, 3, 5, 1, 2, 4).reshape(n, c * 16, h // 4, w // 4)
+        return x
+
+
+def test_probe_channels_come_from_the_input_not_a_convolution_behind_space_to_depth():
+    model = nn.Sequential(SpaceToDepth(), nn.Conv2d(48, 8, 3, padding=1))
+    assert input_channels(model) == 3
+    model.pretrained_cfg = {"input_size": (1, 224, 224)}  # what a timm model declares wins
+    assert input_channels(model) == 1
+    plain = nn.Sequential(nn.BatchNorm2d(5), nn.Conv2d(5, 8, 3))
+    assert input_channels(plain) == 5  # reached unchanged: the first convolution's in_channels
