@@ -3,6 +3,7 @@ that no sliding window has is refused when it is made; a registered rule that th
 contradict is refused when the model is traced; the probe's channels come from the model's input,
 not from a convolution behind a space-to-depth stem."""
 
+import numpy as np
 import pytest
 import torch.nn.functional as F
 from torch import nn
@@ -73,3 +74,58 @@ def test_probe_channels_come_from_the_input_not_a_convolution_behind_space_to_de
     assert input_channels(model) == 1
     plain = nn.Sequential(nn.BatchNorm2d(5), nn.Conv2d(5, 8, 3))
     assert input_channels(plain) == 5  # reached unchanged: the first convolution's in_channels
+
+
+class PixelUnshuffleByReshape(nn.Module):
+    """The same regrouping as nn.PixelUnshuffle(2), written as TResNet writes it."""
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        return x.view(n, c, h // 2, 2, w // 2, 2).permute(0, 3, 5, 1, 2, 4).reshape(n, c * 4, h // 2, w // 2)
+
+
+class Interleave(nn.Module):
+    """Rows i, i + H/2 into one position: not a block, so no window describes it."""
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        return x.view(n, c, 2, h // 2, 2, w // 2).permute(0, 2, 4, 1, 3, 5).reshape(n, c * 4, h // 2, w // 2)
+
+
+@pytest.mark.parametrize("regroup", [PixelUnshuffleByReshape(), nn.PixelUnshuffle(2)], ids=["reshape", "module"])
+def test_space_to_depth_trf_equals_the_gradient_support(regroup):
+    """A 2x2 block at stride 2, then a 3x3 convolution: TRF 2 + 2 * 2 = 6 px at stride 2, and the
+    input gradient of an interior position covers exactly that window."""
+    model = nn.Sequential(nn.Conv2d(3, 3, 1), regroup, nn.Conv2d(12, 4, 3, padding=1)).double()
+    r = dp.theoretical_rf(model, 32, target="output")
+    assert (r.size, r.stride, r.padding) == (6, 2, 2)
+    S = dp.structural_erf(model, 32, target="output", position=(8, 8))
+    rows, cols = np.nonzero(S.sum(1))[0], np.nonzero(S.sum(0))[0]
+    top, left = r.center(8, 8)
+    assert (rows.min(), rows.max()) == (top - 2.5, top + 2.5) and (cols.min(), cols.max()) == (left - 2.5, left + 2.5)
+
+
+def test_a_regrouping_without_a_window_is_refused_not_passed_as_pointwise():
+    model = nn.Sequential(Interleave(), nn.Conv2d(12, 4, 3))
+    with pytest.raises(ValueError, match="not a block space-to-depth"):
+        dp.theoretical_rf(model, 32, target="output")
+
+
+class Star(nn.Module):
+    """StarNet's star operation: the product of two branches, in every block."""
+
+    def __init__(self):
+        super().__init__()
+        self.f1, self.f2, self.g = nn.Conv2d(4, 4, 1), nn.Conv2d(4, 4, 1), nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        return x + self.g(F.relu(self.f1(x)) * self.f2(x))
+
+
+def test_products_of_maps_give_a_finite_structural_erf():
+    """Twelve star blocks square the linearised values twelve times (about 2**4096): the map was all
+    infinite; with each product taken as the mean of its factors it is finite, and odd/even shows."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), *[Star() for _ in range(12)], nn.AdaptiveAvgPool2d(1))
+    report = dp.dead_pixel_test(model, 64)
+    assert report.analysed and np.isfinite(report.maps["structural"]).all()
+    assert report.metrics["lattice"] > 1.5 and report.metrics["kp_lattice"] == pytest.approx(1.0, abs=0.01)

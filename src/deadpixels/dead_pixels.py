@@ -14,6 +14,7 @@ from torch import nn
 from .erf import structural_erf
 from .fitting import imbalance_indices, lattice_ratio
 from .kernel_padding import OddStrideLayer, find_odd_stride_layers, kernel_pad
+from .operations import NOT_A_CNN
 from .receptive_field import TheoreticalRF, theoretical_rf
 from .utils import input_pair
 
@@ -76,7 +77,8 @@ def dead_pixel_test(model: nn.Module, input_size: int | tuple[int, int] = 224) -
         out.excluded = str(exc)
         return out
     if out.trf.is_global and out.trf.spatial is None:
-        out.excluded = f"global receptive field ({out.trf.reason})"
+        reason = out.trf.reason or ""
+        out.excluded = reason if reason.endswith(NOT_A_CNN) else f"global receptive field ({reason})"
         return out
     out.maps["structural"] = structural_erf(model, input_size, target="output", dtype=torch.float32)
     try:

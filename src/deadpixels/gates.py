@@ -1,6 +1,7 @@
 """Multiplicative gates (squeeze-and-excitation and its kin), recognised by the shape of the graph,
 not by class names: a value computed from a reduction over all spatial positions, with one entry
-per channel (N x C x 1 x 1, or N x 1 x 1 x 1), multiplied into a spatial feature map.
+per channel (N x C x 1 x 1, N x 1 x 1 x 1, or N x R x C x 1 x 1 for the paths of a selective-kernel
+or split-attention block), multiplied into a spatial feature map.
 
 Such a gate makes the receptive field global, and that is true: every pixel moves the mean the
 gate is computed from. But the dead-pixel test is about the spatial path. Along it the gate is a
@@ -20,12 +21,12 @@ ratio and the full autograd gradient's differ on random-weight nets.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
 import torch.fx
 
-from .graph import is_spatial
 from .operations import MULTIPLY_FUNCTIONS, MULTIPLY_METHODS
 from .rf_algebra import NodeRF
 
@@ -39,14 +40,20 @@ def _is_multiply(node: torch.fx.Node) -> bool:
     return node.op == "call_method" and node.target in MULTIPLY_METHODS
 
 
+def is_map(shape: Any) -> bool:
+    """A feature map: 4-D (N, C, H, W), or 5-D with a radix or path axis (N, R, C, H, W) as in
+    selective-kernel and split-attention blocks, larger than 1 x 1 in space."""
+    return isinstance(shape, torch.Size) and len(shape) in (4, 5) and (shape[-2] > 1 or shape[-1] > 1)
+
+
 def _per_channel(gate: Any, spatial: Any) -> bool:
-    """A gate's shape: one value per sample and channel (or one per sample), broadcast over space."""
+    """A gate's shape: one value per sample and channel (or path, or one per sample), broadcast
+    over space: the map's rank, 1 x 1 in space, each other axis the map's or 1."""
     return (
         isinstance(gate, torch.Size)
-        and len(gate) == 4
-        and gate[2] == gate[3] == 1
-        and gate[0] in (1, spatial[0])
-        and gate[1] in (1, spatial[1])
+        and len(gate) == len(spatial)
+        and gate[-2] == gate[-1] == 1
+        and all(g in (1, s) for g, s in zip(gate[:-2], spatial[:-2]))
     )
 
 
@@ -64,7 +71,7 @@ def gate_operands(node: torch.fx.Node, env: dict[str, NodeRF | None]) -> tuple[t
     if not _is_multiply(node):
         return None
     args = [a for a in node.args[:2] if isinstance(a, torch.fx.Node) and env.get(a.name) is not None]
-    if len(args) != 2 or not is_spatial(node.meta.get("shape")):
+    if len(args) != 2 or not is_map(node.meta.get("shape")):
         return None
     for x, g in (args, args[::-1]):
         rx, rg = env[x.name], env[g.name]
@@ -72,7 +79,7 @@ def gate_operands(node: torch.fx.Node, env: dict[str, NodeRF | None]) -> tuple[t
         if (
             rx.global_reason is None
             and rg.global_reason is not None
-            and is_spatial(x.meta.get("shape"))
+            and is_map(x.meta.get("shape"))
             and x.meta["shape"] == node.meta["shape"]
             and _per_channel(_unexpanded_shape(g), x.meta["shape"])
         ):
@@ -84,6 +91,13 @@ def through_gate(x: NodeRF, g: NodeRF, where: str) -> NodeRF:
     """The receptive field after gating map ``x`` with gate ``g``: the map's window (the spatial
     path), global through the gate (``gate_reason``)."""
     return NodeRF(x.size, x.jump, x.padding, None, x.gate_reason or f"{g.global_reason}, gating the map at '{where}'")
+
+
+def norm_gate(rf: NodeRF, name: str, node: torch.fx.Node, where: str) -> NodeRF:
+    """After a normalisation by statistics over all positions (GroupNorm, InstanceNorm): the map's
+    window, global through the statistics, which rescale it like a gate."""
+    node.meta["norm_gate"] = True
+    return replace(rf, gate_reason=rf.gate_reason or f"{name} at '{where}' normalises by statistics over all positions")
 
 
 def gate_nodes(gm: torch.fx.GraphModule) -> dict[str, str]:
@@ -111,4 +125,4 @@ def freeze_gates(gm: torch.fx.GraphModule, gates: dict[str, str]) -> int:
     return frozen
 
 
-__all__ = ["gate_operands", "through_gate", "gate_nodes", "freeze_gates"]
+__all__ = ["is_map", "gate_operands", "through_gate", "norm_gate", "gate_nodes", "freeze_gates"]

@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .gates import freeze_gates, gate_nodes
+from .gates import freeze_gates, gate_nodes, is_map
 from .graph import TracedModel, replace_submodule, trace
-from .operations import NONLINEAR_FUNCTIONS, NONLINEAR_MODULES
+from .operations import MULTIPLY_FUNCTIONS, MULTIPLY_METHODS, NONLINEAR_FUNCTIONS, NONLINEAR_MODULES
 from .receptive_field import propagate
 
 
@@ -45,11 +45,29 @@ def _avg_pool_call(node: torch.fx.Node) -> None:
     node.kwargs = {"ceil_mode": bool(ceil)}
 
 
+def _mean_of_two(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a + b) / 2
+
+
+def _product_of_maps(node: torch.fx.Node) -> bool:
+    """A multiplication of two feature maps (StarNet's star operation, MambaOut's gated convolution),
+    not a gate (a gate's factor is 1 x 1 in space)."""
+    if not ((node.op == "call_function" and node.target in MULTIPLY_FUNCTIONS) or
+            (node.op == "call_method" and node.target in MULTIPLY_METHODS)):  # fmt: skip
+        return False
+    factors = [a for a in node.args[:2] if isinstance(a, torch.fx.Node)]
+    return len(factors) == 2 and all(is_map(a.meta.get("shape")) for a in factors)
+
+
 def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> TracedModel:
     """A weight-free copy of ``model``: every kernel uniform (positive, summing to one), no
     activations or normalisation, max-pooling replaced by average pooling. Only the architecture
     is left, so its input gradient is the *structural* ERF. Gates (squeeze-and-excitation) are held
-    as per-channel constants, so that gradient is the spatial path's.
+    as per-channel constants, so that gradient is the spatial path's. A product of two feature maps
+    becomes the mean of its factors: the product's gradient is each factor's gradient weighted by
+    the other factor, which on the flat probe is flat inside the image, so the mean keeps the
+    support and the shape, without the values that square at every product and overflow within a
+    few blocks (StarNet and MambaOut gave an all-infinite map).
 
     Args:
         model: a traceable CNN (left unchanged).
@@ -84,6 +102,8 @@ def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> Trac
             node.args, node.kwargs = (node.args[0],), {}
         elif node.op == "call_function" and node.target is F.max_pool2d:
             _avg_pool_call(node)
+        elif _product_of_maps(node):
+            node.op, node.target, node.kwargs = "call_function", _mean_of_two, {}
     gm.graph.lint()
     gm.recompile()
     return traced

@@ -22,7 +22,7 @@ POINTWISE_MODULES: tuple[type[nn.Module], ...] = (
 )
 #: Leaf modules whose output at one position depends on every input position.
 GLOBAL_MODULES: tuple[type[nn.Module], ...] = (
-    nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.GroupNorm, nn.InstanceNorm2d, nn.MultiheadAttention,
+    nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d, nn.MultiheadAttention,
 )
 #: Leaf modules that slide a window: the receptive field grows by (k - 1) * dilation * jump.
 WINDOW_MODULES: tuple[type[nn.Module], ...] = (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)
@@ -30,7 +30,7 @@ WINDOW_MODULES: tuple[type[nn.Module], ...] = (nn.Conv2d, nn.MaxPool2d, nn.AvgPo
 PAD_MODULES: tuple[type[nn.Module], ...] = (nn.ZeroPad2d, nn.ConstantPad2d, nn.ReflectionPad2d, nn.ReplicationPad2d)
 #: Functions that mix all positions (global pooling, attention, normalisation over space).
 GLOBAL_FUNCTIONS = {
-    F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.scaled_dot_product_attention, F.group_norm, F.instance_norm,
+    F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.scaled_dot_product_attention,
     torch.mean, torch.amax, torch.sum, torch.matmul, torch.bmm, torch.einsum, operator.matmul, torch.roll,
     torch.norm, torch.linalg.vector_norm,
 }
@@ -48,6 +48,16 @@ POINTWISE_FUNCTIONS = {
     torch.sigmoid, torch.tanh, torch.transpose, torch.permute, torch.chunk, torch.split, torch.clamp, F.relu, F.relu6,
     F.hardswish, F.hardsigmoid, F.silu, F.gelu, F.dropout, F.batch_norm, F.layer_norm, F.linear, F.leaky_relu, F.elu,
 }
+#: Self-attention: every position attends to every other, so a model with it is not a CNN.
+ATTENTION_MODULES: tuple[type[nn.Module], ...] = (nn.MultiheadAttention,)
+ATTENTION_FUNCTIONS = {F.scaled_dot_product_attention}
+#: The words that end the reason of a model that is not a CNN (the census and ``check`` say so).
+NOT_A_CNN = "not a CNN"
+#: Normalisations by statistics over all positions (GroupNorm, InstanceNorm): like a gate, they
+#: rescale the map by values computed from every position, so the field is global through them
+#: while the spatial path passes; the structural ERF removes them with the other normalisations.
+NORM_GATE_MODULES: tuple[type[nn.Module], ...] = (nn.GroupNorm, nn.InstanceNorm2d)
+NORM_GATE_FUNCTIONS = {F.group_norm, F.instance_norm}
 #: Multiplications: where one factor is a gate (see :mod:`deadpixels.gates`), the spatial path
 #: passes through and the gate is a per-channel constant along it.
 MULTIPLY_FUNCTIONS = {operator.mul, operator.imul, torch.mul}
@@ -154,6 +164,11 @@ __all__ = [
     "GLOBAL_FUNCTIONS",
     "REDUCTIONS",
     "REDUCTION_METHODS",
+    "ATTENTION_MODULES",
+    "ATTENTION_FUNCTIONS",
+    "NOT_A_CNN",
+    "NORM_GATE_MODULES",
+    "NORM_GATE_FUNCTIONS",
     "MULTIPLY_FUNCTIONS",
     "MULTIPLY_METHODS",
     "RESHAPE_METHODS",

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .graph import TracedModel, is_spatial, output_node, trace
+from .operations import NOT_A_CNN
 from .rf_algebra import NodeRF
 from .rf_rules import node_rf
 from .utils import to_pair
@@ -77,19 +78,47 @@ def propagate(traced: TracedModel) -> dict[str, NodeRF | None]:
     return env
 
 
-def _final_feature_node(traced: TracedModel) -> torch.fx.Node:
-    """The input of the last operation that pools over all positions on the way to the output (the
-    global pooling; a gate's mean, which never reaches the output as such, does not count). A model
-    whose output is itself a spatial map has no final pooling: its output is the final map."""
+def final_pooling(traced: TracedModel) -> torch.fx.Node | None:
+    """The last operation that pools over all positions on the way to the output (the global
+    pooling; a gate's mean, which never reaches the output as such, does not count); None where
+    the output is itself a spatial map, or nothing pools."""
     out = output_node(traced.module.graph)
     if is_spatial(out.meta.get("shape")):
-        return out
+        return None
     reaching = (out.meta.get("rf") or NodeRF((1, 1), (1, 1))).global_reason
     reducers = [n for n in traced.nodes if n.meta.get("reduces")]
     final = [n for n in reducers if n.meta["reduces"] == reaching] or reducers
-    if not final:
-        return traced.last_spatial_node()
-    return final[-1].all_input_nodes[0]
+    return final[-1] if final else None
+
+
+def _final_feature_node(traced: TracedModel) -> torch.fx.Node:
+    """The input of :func:`final_pooling`: the last spatial map (the output itself where it is one)."""
+    pooling = final_pooling(traced)
+    if pooling is not None:
+        return pooling.all_input_nodes[0]
+    out = output_node(traced.module.graph)
+    return out if is_spatial(out.meta.get("shape")) else traced.last_spatial_node()
+
+
+def token_mixing(traced: TracedModel) -> str | None:
+    """Why the model is not a CNN, where after its final pooling the positions live on as a sequence
+    of tokens that later layers keep mixing (a transformer, an MLP-mixer); None for a CNN, whose
+    layers after the pooling see one vector per image."""
+    pooling = final_pooling(traced)
+    if pooling is None:
+        return None
+    nodes = traced.nodes
+    for n in nodes[nodes.index(pooling) + 1 :]:
+        shape = n.meta.get("shape")
+        if n.op == "call_module" and isinstance(shape, torch.Size) and len(shape) == 3 and min(shape[1:]) > 1:
+            start = next(m for m in nodes if m.meta.get("reduces") == pooling.meta["reduces"])
+            where = start.meta.get("scope") or start.name
+            later = n.meta.get("scope") or n.name
+            return (
+                f"the map becomes a sequence of tokens at '{where}', which later layers keep mixing "
+                f"(from '{later}'): a transformer or MLP-mixer, {NOT_A_CNN}"
+            )
+    return None
 
 
 def target_node(traced: TracedModel, target: str | None) -> torch.fx.Node:
@@ -125,16 +154,17 @@ def theoretical_rf(
     name = target if target is not None else (node.meta.get("scope") or node.name)
     shape = tuple(node.meta["shape"]) if node.meta.get("shape") is not None else None
     stride = rf.jump[0] if rf.jump[0] == rf.jump[1] else rf.jump
-    if rf.global_reason:
-        return TheoreticalRF(None, stride, name, True, rf.global_reason, shape)
+    tokens = token_mixing(traced) if target is None else None
+    if tokens is not None or rf.global_reason:
+        return TheoreticalRF(None, stride, name, True, tokens or rf.global_reason, shape)
     size = rf.size[0] if rf.size[0] == rf.size[1] else rf.size
     padding = rf.padding[0] if rf.padding[0] == rf.padding[1] else rf.padding
     spatial = TheoreticalRF(size, stride, name, False, None, shape, padding)
     if rf.gate_reason:
         upto = traced.nodes[: traced.nodes.index(node) + 1]
-        gates = sum(1 for n in upto if n.meta.get("gate"))
+        gates = sum(1 for n in upto if n.meta.get("gate") or n.meta.get("norm_gate"))
         return TheoreticalRF(None, stride, name, True, rf.gate_reason, shape, spatial=spatial, gates=gates)
     return spatial
 
 
-__all__ = ["TheoreticalRF", "NodeRF", "theoretical_rf", "propagate", "target_node"]
+__all__ = ["TheoreticalRF", "NodeRF", "theoretical_rf", "propagate", "target_node", "final_pooling", "token_mixing"]

@@ -15,10 +15,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .gates import gate_operands, through_gate
+from .gates import gate_operands, norm_gate, through_gate
 from .operations import (
+    ATTENTION_FUNCTIONS,
+    ATTENTION_MODULES,
     GLOBAL_FUNCTIONS,
     GLOBAL_MODULES,
+    NORM_GATE_FUNCTIONS,
+    NORM_GATE_MODULES,
+    NOT_A_CNN,
     PAD_MODULES,
     POINTWISE_FUNCTIONS,
     POINTWISE_METHODS,
@@ -29,6 +34,7 @@ from .operations import (
     WINDOW_MODULES,
     registered_mixing,
 )
+from .regrouping import space_to_depth_block
 from .rf_algebra import NodeRF, combine, mark_global, shift, window
 from .same_padding import SamePadConv2d
 from .utils import to_pair
@@ -128,7 +134,8 @@ def _getitem(rf: NodeRF, node: torch.fx.Node, in_shape: Any, where: str) -> Node
     start, step = [0, 0], [1, 1]
     for axis in (0, 1):
         entry = index[2 + axis]
-        if not isinstance(entry, slice) or any(isinstance(v, torch.fx.Node) for v in (entry.start, entry.step)):
+        bounds = (entry.start, entry.stop, entry.step) if isinstance(entry, slice) else ()
+        if not isinstance(entry, slice) or any(isinstance(v, torch.fx.Node) for v in bounds):
             raise ValueError(
                 f"indexing a spatial axis with {entry!r} at '{where}' is not a fixed slice; only start:stop:step "
                 "slices of the height and width have a receptive-field rule"
@@ -156,6 +163,12 @@ def _module_rule(
         return shift(base, top, left)
     if isinstance(m, ADAPTIVE):
         return _adaptive(base, node, in_shape, type(m).__name__, where)
+    if isinstance(m, nn.PixelUnshuffle):  # space-to-depth: a block x block window at stride block
+        return window(base, m.downscale_factor, m.downscale_factor)
+    if isinstance(m, NORM_GATE_MODULES):
+        return norm_gate(base, type(m).__name__, node, where)
+    if isinstance(m, ATTENTION_MODULES):
+        return mark_global(base, f"self-attention ({type(m).__name__}) at '{where}': {NOT_A_CNN}", node)
     if isinstance(m, GLOBAL_MODULES):
         return mark_global(base, f"{type(m).__name__} at '{where}'", node)
     if isinstance(m, nn.LayerNorm) and len(m.normalized_shape) == 1:
@@ -194,6 +207,13 @@ def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str)
         return _adaptive(base, node, in_shape, fn.__name__, where)
     if fn is operator.getitem:
         return _getitem(base, node, in_shape, where)
+    if fn is F.pixel_unshuffle:
+        factor = int(_arg(node, 1, "downscale_factor", 1))
+        return window(base, factor, factor)
+    if fn in ATTENTION_FUNCTIONS:
+        return mark_global(base, f"self-attention ({getattr(fn, '__name__', fn)}) at '{where}': {NOT_A_CNN}", node)
+    if fn in NORM_GATE_FUNCTIONS:
+        return norm_gate(base, fn.__name__, node, where)
     if fn in GLOBAL_FUNCTIONS:
         if fn in REDUCTIONS and not _spatial_dims_reduced(node, in_shape, REDUCTIONS[fn]):
             return base
@@ -225,6 +245,9 @@ def _method_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str) -
         and len(out_shape) < 4
     ):
         return mark_global(base, f".{node.target}() merging spatial positions at '{where}'", node)
+    block = space_to_depth_block(node, where) if node.target in RESHAPE_METHODS else None
+    if block is not None:  # each output position gathers a block x block tile of input positions
+        return window(base, block, block)
     if node.target in POINTWISE_METHODS or node.target in RESHAPE_METHODS or index is not None:
         return base
     raise ValueError(f"theoretical_rf does not know how method .{node.target}() at '{where}' mixes spatial positions")

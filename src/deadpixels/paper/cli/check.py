@@ -14,6 +14,7 @@ from torch import nn
 from ...dead_pixels import DeadPixelReport, dead_pixel_test
 from ..experiments.census import input_size
 from ..lab.models import torchvision_model
+from ..lab.zoo import timm_input_size, timm_model
 
 
 class ModelSpecError(ValueError):
@@ -21,7 +22,13 @@ class ModelSpecError(ValueError):
 
 
 def load_model(spec: str) -> tuple[str, nn.Module]:
-    """A torchvision model name, or ``path/to/file.py:attr`` naming an nn.Module or a function returning one."""
+    """A torchvision model name, ``timm:NAME`` for a timm model, or ``path/to/file.py:attr`` naming an
+    nn.Module or a function returning one."""
+    if spec.startswith("timm:"):
+        try:
+            return spec[len("timm:") :], timm_model(spec[len("timm:") :])
+        except ValueError as exc:
+            raise ModelSpecError(str(exc)) from None
     if ":" not in spec:
         try:
             return spec, torchvision_model(spec)
@@ -171,7 +178,8 @@ def check_model(spec: str, size: int | None = None, png: str | None = None) -> d
     (default ``<model>_erf.png``). Returns the report as a dict with its text under ``"text"``."""
     name, model = load_model(spec)
     out = png_path(png, name)  # a bad --png fails before the analysis
-    size = input_size(name) if size is None else size
+    if size is None:
+        size = timm_input_size(model, input_size(name)) if spec.startswith("timm:") else input_size(name)
     check_memory(model, size)
     a = dead_pixel_test(model.eval(), size)
     lines = report_lines(name, size, a)

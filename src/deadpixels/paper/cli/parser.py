@@ -82,14 +82,14 @@ def parser(description: str = "") -> argparse.ArgumentParser:
     k = sub.add_parser("check", help="dead-pixel check of any CNN: offending layers, imbalance before/after KP")
     k.add_argument(
         "model",
-        help="a torchvision model name (e.g. resnet50) or path/to/module.py:attr (an nn.Module "
-        "or a function returning one)",
+        help="a torchvision model name (e.g. resnet50), timm:NAME for a timm model (e.g. timm:regnety_004; "
+        "pip install 'deadpixels[timm]'), or path/to/module.py:attr (an nn.Module or a function returning one)",
     )
     k.add_argument(
         "--size",
         type=validate.positive_size,
         default=None,
-        help="input side length (default 224; 299 for inception_v3)",
+        help="input side length (default 224; 299 for inception_v3; a timm model's declared size)",
     )
     k.add_argument(
         "--png",

