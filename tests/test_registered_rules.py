@@ -129,3 +129,22 @@ def test_products_of_maps_give_a_finite_structural_erf():
     report = dp.dead_pixel_test(model, 64)
     assert report.analysed and np.isfinite(report.maps["structural"]).all()
     assert report.metrics["lattice"] > 1.5 and report.metrics["kp_lattice"] == pytest.approx(1.0, abs=0.01)
+
+
+class StdConv(nn.Conv2d):
+    """Weight standardisation (NF-ResNets' ScaledStdConv2d): a uniform kernel becomes zero."""
+
+    def forward(self, x):
+        w = self.weight
+        w = (w - w.mean(dim=(1, 2, 3), keepdim=True)) / (w.std(dim=(1, 2, 3), keepdim=True) + 1e-5)
+        return F.conv2d(x, w, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+def test_a_layer_that_standardises_its_weights_gets_a_plain_kernel_in_the_structural_copy():
+    """The structural ERF of NF-ResNet-style layers was all zero (an error, blamed on the map); the
+    plain convolution of the same geometry gives the same map as the layer without standardisation."""
+    def build(conv):
+        return nn.Sequential(conv(3, 4, 3, 2, 1), nn.ReLU(), conv(4, 4, 3, 2, 1), nn.AdaptiveAvgPool2d(1))
+
+    S = dp.structural_erf(build(StdConv), 32, target="output")
+    assert S.max() > 0 and np.allclose(S, dp.structural_erf(build(nn.Conv2d), 32, target="output"), rtol=1e-12)

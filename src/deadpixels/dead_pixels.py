@@ -80,7 +80,11 @@ def dead_pixel_test(model: nn.Module, input_size: int | tuple[int, int] = 224) -
         reason = out.trf.reason or ""
         out.excluded = reason if reason.endswith(NOT_A_CNN) else f"global receptive field ({reason})"
         return out
-    out.maps["structural"] = structural_erf(model, input_size, target="output", dtype=torch.float32)
+    try:
+        out.maps["structural"] = structural_erf(model, input_size, target="output", dtype=torch.float32)
+    except ValueError as exc:  # a layer the structural method cannot make weight-free (said, not raised)
+        out.excluded = f"no structural ERF: {exc}"
+        return out
     try:
         out.maps["structural_kp"] = structural_erf(kernel_pad(model), input_size, target="output", dtype=torch.float32)
     except ValueError as exc:  # odd feature maps at a stride-2 layer: KP would change shapes

@@ -15,6 +15,7 @@ from .gates import freeze_gates, gate_nodes, is_map
 from .graph import TracedModel, replace_submodule, trace
 from .operations import MULTIPLY_FUNCTIONS, MULTIPLY_METHODS, NONLINEAR_FUNCTIONS, NONLINEAR_MODULES
 from .receptive_field import propagate
+from .same_padding import SamePadConv2d
 
 
 def _identity(x: torch.Tensor) -> torch.Tensor:
@@ -45,6 +46,36 @@ def _avg_pool_call(node: torch.fx.Node) -> None:
     node.kwargs = {"ceil_mode": bool(ceil)}
 
 
+def _plain_conv(name: str, m: nn.Conv2d) -> nn.Conv2d | None:
+    """A plain convolution of ``m``'s geometry with a uniform kernel, where ``m`` transforms its
+    weights in ``forward`` so that a uniform kernel vanishes (weight standardisation, as NF-ResNets'
+    ScaledStdConv2d: ``(w - mean) / std`` is zero for a constant ``w``); None where ``m`` uses its
+    kernel as it is: a uniform kernel summing to one gives exactly 1 inside a flat input, whatever the
+    layer does at the border. A transforming layer whose geometry a plain convolution cannot copy is
+    refused."""
+    if type(m).forward is nn.Conv2d.forward:
+        return None
+    probe = torch.ones(1, m.in_channels, *(8 * k * d for k, d in zip(m.kernel_size, m.dilation)))
+    with torch.no_grad():
+        try:
+            out = m(probe)
+        except ValueError:  # a layer that refuses the probe's size (kernel padding's): it keeps its kernel
+            return None
+        if (out[0, :, out.shape[2] // 2, out.shape[3] // 2] - 1).abs().max() < 1e-3:
+            return None
+        if getattr(m, "same_pad", False):  # timm's *Same layers pad as TensorFlow's SAME, from the input size
+            plain = SamePadConv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.dilation, m.groups)
+        else:
+            plain = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding, m.dilation, m.groups)
+        _uniform_(plain)
+        if plain(probe).shape != out.shape:
+            raise ValueError(
+                f"{type(m).__name__} at {name!r} transforms its weights so that a uniform kernel gives zero, and "
+                "pads in a way a plain convolution cannot copy; the structural ERF cannot be computed for it"
+            )
+    return plain
+
+
 def _mean_of_two(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a + b) / 2
 
@@ -67,7 +98,9 @@ def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> Trac
     becomes the mean of its factors: the product's gradient is each factor's gradient weighted by
     the other factor, which on the flat probe is flat inside the image, so the mean keeps the
     support and the shape, without the values that square at every product and overflow within a
-    few blocks (StarNet and MambaOut gave an all-infinite map).
+    few blocks (StarNet and MambaOut gave an all-infinite map). A convolution that standardises its
+    weights in ``forward`` (NF-ResNets) would turn the uniform kernel into zeros, and becomes a plain
+    convolution of the same geometry.
 
     Args:
         model: a traceable CNN (left unchanged).
@@ -91,6 +124,9 @@ def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> Trac
             replace_submodule(gm, name, nn.AdaptiveAvgPool2d(m.output_size))
         else:
             _uniform_(m)
+            plain = _plain_conv(name, m) if isinstance(m, nn.Conv2d) else None
+            if plain is not None:  # a uniform kernel would vanish in its forward: take it plainly
+                replace_submodule(gm, name, plain)
     handled = {id(p) for m in gm.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()}
     with torch.no_grad():
         for p in gm.parameters():

@@ -65,7 +65,7 @@ MULTIPLY_METHODS = {"mul", "mul_"}
 #: Tensor methods that do not mix spatial positions.
 POINTWISE_METHODS = {
     "permute", "transpose", "contiguous", "size", "dim", "chunk", "split", "relu", "sigmoid", "mul", "add", "sub",
-    "div", "expand_as", "unsqueeze", "squeeze", "clone", "float", "to",
+    "div", "expand_as", "unsqueeze", "squeeze", "clone", "float", "to", "mul_", "add_", "sub_", "div_",
 }
 #: Modules that linearisation removes (activations, dropout, normalisation).
 NONLINEAR_MODULES: tuple[type[nn.Module], ...] = (

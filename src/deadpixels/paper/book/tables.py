@@ -153,3 +153,10 @@ def table6(micro: Result) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def census_reasons(census: pd.DataFrame) -> str:
+    """The distinct reasons a census gives for the models it does not analyse, each with its count."""
+    why = census.loc[census["status"] != "analysed", "status"].astype(str).str.removeprefix("excluded: ")
+    return "; ".join(f"{reason} ({n})" for reason, n in why.value_counts().items()) or "none"
+

@@ -2,10 +2,10 @@
 :mod:`.verdicts`, outcomes and their comparison with the paper's numbers in :mod:`.outcome`, the
 table in :mod:`.table`; rules in :mod:`.structure` for chapters 1-3, :mod:`.finetuned` and
 :mod:`.finetuned_erf` for the fine-tuned Lite0 of chapters 4-5 (gated by :mod:`.kp_effect`) and
-:mod:`.training` for the from-scratch proxies; the revision log in :mod:`.revisions`, checked by
-:mod:`.fingerprints`). Rows are ordered by chapter, then by registration."""
+:mod:`.training` for the from-scratch proxies, :mod:`.zoo` for timm's census; the revision log in
+:mod:`.revisions`, checked by :mod:`.fingerprints`). Rows are ordered by chapter, then by registration."""
 
-from . import finetuned, finetuned_erf, structure, training  # noqa: F401  (registers every claim)
+from . import finetuned, finetuned_erf, structure, training, zoo  # noqa: F401  (registers every claim)
 from .agreement import compare_verdicts
 from .engine import (
     CLAIMS,

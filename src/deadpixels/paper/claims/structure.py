@@ -242,6 +242,15 @@ def _checkerboard_untrained(r: dict[str, Result]) -> tuple[str, str]:
     return f"random-init output lattice ratio {v.min():.2f}-{v.max():.2f} over the nine ResNets", NOT_TESTABLE
 
 
+#: The rule of the causal claim, on torchvision (here) and on timm's zoo (:mod:`.zoo`).
+CAUSE_RULE = (
+    f"structural output ERF (weight-free), three parts: every CNN with odd/even layers has a lattice ratio > "
+    f"{LATTICE_MIN}; every CNN without has <= {LATTICE_FLAT}; after kernel padding, <= {LATTICE_FLAT} in every CNN "
+    "where it is exact (CNNs with odd feature maps are not counted); each part holds or not; partially reproduced "
+    "if some parts hold"
+)
+
+
 @claim(
     "cause-odd-even",
     "03_dead_pixels",
@@ -249,15 +258,16 @@ def _checkerboard_untrained(r: dict[str, Result]) -> tuple[str, str]:
     "The cause is odd kernels with even stride (checked on every torchvision CNN, architecture only)",
     "odd kernels with stride 2 (ResNets only)",
     "structural",
-    f"structural output ERF (weight-free), three parts: every CNN with odd/even layers has a lattice ratio > "
-    f"{LATTICE_MIN}; every CNN without has <= {LATTICE_FLAT}; after kernel padding, <= {LATTICE_FLAT} in every CNN "
-    "where it is exact (CNNs with odd feature maps are not counted); each part holds or not; partially reproduced "
-    "if some parts hold",
+    CAUSE_RULE,
     (Need("census", "census"),),
 )
 def _cause(r: dict[str, Result]) -> tuple[str, str]:
-    c = r["census"].tables["census"]
-    c = c[c["status"] == "analysed"]
+    return odd_even_parts(r["census"].tables["census"])
+
+
+def odd_even_parts(census: pd.DataFrame) -> tuple[str, str]:
+    """:data:`CAUSE_RULE` applied to a census table (torchvision's or timm's)."""
+    c = census[census["status"] == "analysed"]
     has = c["n_odd_stride"] > 0
     tested = has & c["kp_lattice"].notna()  # NaN: KP cannot be exact (odd maps), so it is not counted
     parts = {
