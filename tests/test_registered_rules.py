@@ -148,3 +148,27 @@ def test_a_layer_that_standardises_its_weights_gets_a_plain_kernel_in_the_struct
 
     S = dp.structural_erf(build(StdConv), 32, target="output")
     assert S.max() > 0 and np.allclose(S, dp.structural_erf(build(nn.Conv2d), 32, target="output"), rtol=1e-12)
+
+
+class ShapeChecked(nn.Module):
+    """A head with a shape check, as timm's VGG: torch.fx cannot trace it, eager mode runs it."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 4, 3, 2, 1), nn.ReLU(), nn.Conv2d(4, 4, 3, 2, 1))
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        x = self.body(x)
+        if x.shape[-1] > 1:  # data-dependent control flow
+            x = F.adaptive_avg_pool2d(x, 1)
+        return self.fc(x.flatten(1))
+
+
+def test_an_untraceable_model_still_gets_its_erf_from_the_module_tree():
+    report = dp.dead_pixel_test(ShapeChecked(), 64)
+    assert report.trf is None and "cannot be traced by torch.fx" in report.untraced and report.excluded is None
+    assert [o.name for o in report.odd_layers] == ["body.0", "body.2"]
+    assert report.metrics["lattice"] > 1.5 and report.metrics["kp_lattice"] == pytest.approx(1.0, abs=0.01)
+    traceable = nn.Sequential(*ShapeChecked().body, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    assert report.metrics["lattice"] == pytest.approx(dp.dead_pixel_test(traceable, 64).metrics["lattice"], rel=1e-6)

@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .erf import structural_erf
+from .erf import structural_erf, untraced_structural_erf
 from .fitting import imbalance_indices, lattice_ratio
+from .graph import UntraceableModel
 from .kernel_padding import OddStrideLayer, find_odd_stride_layers, kernel_pad
 from .operations import NOT_A_CNN
 from .receptive_field import TheoreticalRF, theoretical_rf
@@ -23,7 +24,9 @@ from .utils import input_pair
 class DeadPixelReport:
     """The dead-pixel test of one architecture.
 
-    ``excluded`` says why the model could not be analysed (global receptive field, untraceable).
+    ``excluded`` says why the model could not be analysed (a global receptive field, not a CNN).
+    A model torch.fx cannot trace is analysed from its module tree and autograd: ``untraced`` says
+    why, and then there is no TRF, and gates are not held constant.
     A net with squeeze-and-excitation style gates is analysed along its spatial path, the gates
     held as per-channel constants (:mod:`deadpixels.gates`): ``trf`` then says both that the field
     is global through the gates and, as ``trf.spatial``, the spatial path's TRF, and ``gates``
@@ -36,6 +39,7 @@ class DeadPixelReport:
     odd_layers: list[OddStrideLayer] = field(default_factory=list)
     trf: TheoreticalRF | None = None
     excluded: str | None = None
+    untraced: str | None = None
     kp_note: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     maps: dict[str, np.ndarray] = field(default_factory=dict)
@@ -73,6 +77,8 @@ def dead_pixel_test(model: nn.Module, input_size: int | tuple[int, int] = 224) -
     out = DeadPixelReport(odd_layers=find_odd_stride_layers(model))
     try:
         out.trf = theoretical_rf(model, input_size)
+    except UntraceableModel as exc:
+        return _untraced(out, model, input_size, str(exc))
     except ValueError as exc:  # untraceable, or an input the model cannot take
         out.excluded = str(exc)
         return out
@@ -89,11 +95,32 @@ def dead_pixel_test(model: nn.Module, input_size: int | tuple[int, int] = 224) -
         out.maps["structural_kp"] = structural_erf(kernel_pad(model), input_size, target="output", dtype=torch.float32)
     except ValueError as exc:  # odd feature maps at a stride-2 layer: KP would change shapes
         out.kp_note = str(exc).split(". Use")[0]
+    _measure(out)
+    return out
+
+
+def _untraced(out: DeadPixelReport, model: nn.Module, input_size: tuple[int, int], why: str) -> DeadPixelReport:
+    """The part of the test that needs no graph: structural maps from the module tree, before and
+    after kernel padding, and their imbalance."""
+    out.untraced = why.split(". If a custom layer", maxsplit=1)[0]
+    try:
+        out.maps["structural"] = untraced_structural_erf(model, input_size)
+    except ValueError as exc:
+        out.excluded = f"untraceable, and its module tree gives no structural ERF: {exc}"
+        return out
+    try:
+        out.maps["structural_kp"] = untraced_structural_erf(kernel_pad(model), input_size)
+    except ValueError as exc:
+        out.kp_note = str(exc).split(". Use")[0]
+    _measure(out)
+    return out
+
+
+def _measure(out: DeadPixelReport) -> None:
     for key, prefix in (("structural", ""), ("structural_kp", "kp_")):
         if key in out.maps:
             l1, l2 = imbalance_indices(out.maps[key])
             out.metrics.update({f"{prefix}L1": l1, f"{prefix}L2": l2, f"{prefix}lattice": lattice_ratio(out.maps[key])})
-    return out
 
 
 __all__ = ["DeadPixelReport", "dead_pixel_test"]

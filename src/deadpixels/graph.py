@@ -120,6 +120,10 @@ def replace_submodule(root: nn.Module, name: str, new: nn.Module) -> nn.Module:
     return old
 
 
+class UntraceableModel(ValueError):
+    """torch.fx cannot trace the model (data-dependent control flow, a shape check)."""
+
+
 def graph_of(model: nn.Module) -> torch.fx.GraphModule:
     """The inference-mode graph of ``model``; a ValueError says why if torch.fx cannot trace it."""
     was_training = model.training
@@ -127,7 +131,7 @@ def graph_of(model: nn.Module) -> torch.fx.GraphModule:
     try:
         graph = ScopedTracer().trace(model)
     except Exception as exc:  # noqa: BLE001 - torch.fx raises many types on data-dependent control flow
-        raise ValueError(
+        raise UntraceableModel(
             f"{type(model).__name__} cannot be traced by torch.fx: {exc}. If a custom layer causes this, "
             "deadpixels.register_layer(cls, 'pointwise' | 'global' | Window(...)) traces it as one leaf"
         ) from exc
@@ -281,6 +285,7 @@ __all__ = [
     "input_channels",
     "declared_channels",
     "graph_of",
+    "UntraceableModel",
     "last_node_in",
     "output_node",
     "available_targets",

@@ -90,6 +90,42 @@ def _product_of_maps(node: torch.fx.Node) -> bool:
     return len(factors) == 2 and all(is_map(a.meta.get("shape")) for a in factors)
 
 
+def _weight_free_(root: nn.Module) -> None:
+    """In place, on the module tree: nonlinear and normalisation modules become identities, max-pools
+    average pools, every kernel uniform, every other parameter one."""
+    for name, m in list(root.named_modules()):
+        if not name:
+            continue
+        if isinstance(m, NONLINEAR_MODULES):
+            replace_submodule(root, name, nn.Identity())
+        elif isinstance(m, nn.MaxPool2d):
+            if m.dilation not in (1, (1, 1)):
+                raise ValueError(f"dilated max-pool at {name!r} has no average-pool counterpart")
+            replace_submodule(root, name, nn.AvgPool2d(m.kernel_size, m.stride, m.padding, m.ceil_mode))
+        elif isinstance(m, nn.AdaptiveMaxPool2d):
+            replace_submodule(root, name, nn.AdaptiveAvgPool2d(m.output_size))
+        else:
+            _uniform_(m)
+            plain = _plain_conv(name, m) if isinstance(m, nn.Conv2d) else None
+            if plain is not None:  # a uniform kernel would vanish in its forward: take it plainly
+                replace_submodule(root, name, plain)
+    handled = {id(p) for m in root.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()}
+    with torch.no_grad():
+        for p in root.parameters():
+            if id(p) not in handled:
+                p.fill_(1.0)  # loose scales (e.g. ConvNeXt's layer_scale) become neutral
+
+
+def linearise_modules(model: nn.Module) -> nn.Module:
+    """The weight-free copy of :func:`linearise` built on the module tree alone, for a model torch.fx
+    cannot trace: what its ``forward`` does with functions stays. On the all-ones probe with
+    positive kernels a functional ReLU passes everything, but gates are not held constant and
+    products of maps are not linearised here, which the caller must say."""
+    root = copy.deepcopy(model).float().cpu().eval()
+    _weight_free_(root)
+    return root
+
+
 def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> TracedModel:
     """A weight-free copy of ``model``: every kernel uniform (positive, summing to one), no
     activations or normalisation, max-pooling replaced by average pooling. Only the architecture
@@ -111,27 +147,7 @@ def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> Trac
     """
     traced = spatial_path(copy.deepcopy(model).float().cpu(), input_size)
     gm = traced.module
-    for name, m in list(gm.named_modules()):
-        if not name:
-            continue
-        if isinstance(m, NONLINEAR_MODULES):
-            replace_submodule(gm, name, nn.Identity())
-        elif isinstance(m, nn.MaxPool2d):
-            if m.dilation not in (1, (1, 1)):
-                raise ValueError(f"dilated max-pool at {name!r} has no average-pool counterpart")
-            replace_submodule(gm, name, nn.AvgPool2d(m.kernel_size, m.stride, m.padding, m.ceil_mode))
-        elif isinstance(m, nn.AdaptiveMaxPool2d):
-            replace_submodule(gm, name, nn.AdaptiveAvgPool2d(m.output_size))
-        else:
-            _uniform_(m)
-            plain = _plain_conv(name, m) if isinstance(m, nn.Conv2d) else None
-            if plain is not None:  # a uniform kernel would vanish in its forward: take it plainly
-                replace_submodule(gm, name, plain)
-    handled = {id(p) for m in gm.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()}
-    with torch.no_grad():
-        for p in gm.parameters():
-            if id(p) not in handled:
-                p.fill_(1.0)  # loose scales (e.g. ConvNeXt's layer_scale) become neutral
+    _weight_free_(gm)
     for node in list(gm.graph.nodes):
         if node.op == "call_function" and node.target in NONLINEAR_FUNCTIONS:
             node.target = _identity  # keep the node (it may be the target), drop the nonlinearity
@@ -159,4 +175,4 @@ def spatial_path(
     return traced
 
 
-__all__ = ["linearise", "spatial_path"]
+__all__ = ["linearise", "linearise_modules", "spatial_path"]

@@ -47,6 +47,7 @@ POINTWISE_FUNCTIONS = {
     operator.getitem, getattr, torch.add, torch.mul, torch.sub, torch.div, torch.cat, torch.stack, torch.relu,
     torch.sigmoid, torch.tanh, torch.transpose, torch.permute, torch.chunk, torch.split, torch.clamp, F.relu, F.relu6,
     F.hardswish, F.hardsigmoid, F.silu, F.gelu, F.dropout, F.batch_norm, F.layer_norm, F.linear, F.leaky_relu, F.elu,
+    torch.addcmul, torch.addcdiv,
 }
 #: Self-attention: every position attends to every other, so a model with it is not a CNN.
 ATTENTION_MODULES: tuple[type[nn.Module], ...] = (nn.MultiheadAttention,)

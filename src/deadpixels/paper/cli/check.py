@@ -75,7 +75,11 @@ def report_lines(name: str, size: int, a: DeadPixelReport) -> list[str]:
     if a.excluded:
         return lines + [f"not analysed: {a.excluded}"]
     t = a.spatial_trf
-    lines.append(f"theoretical RF of the final feature map: {t.size} px (stride {t.stride}, padding {t.padding})")
+    if t is None:
+        lines.append(f"theoretical RF: not computed ({a.untraced}); the ERFs below come from the module tree and")
+        lines.append("  autograd, with any squeeze-and-excitation gates not held constant")
+    else:
+        lines.append(f"theoretical RF of the final feature map: {t.size} px (stride {t.stride}, padding {t.padding})")
     if a.gates:
         lines.append(
             f"  along the spatial path: the field is global through {a.gates} squeeze-and-excitation style "

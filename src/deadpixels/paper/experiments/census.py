@@ -90,13 +90,16 @@ def analysis_row(name: str, a: DeadPixelReport) -> tuple[dict[str, Any], dict[st
     }
     if a.excluded:
         return {**row, "status": f"excluded: {a.excluded}"}, {}
+    maps = {f"{name}/{key}": compact(M) for key, M in a.maps.items()}
+    if a.untraced:  # maps from the module tree, no TRF: shown, but not counted with the analysed
+        return {**row, "status": f"no TRF, ERF from the module tree: {a.untraced}", **a.metrics}, maps
     spatial = a.spatial_trf
     assert spatial is not None
     trf = spatial.size if isinstance(spatial.size, int) else max(spatial.size)
     row.update(trf=trf, trf_stride=spatial.stride, gates=a.gates, status="analysed", **a.metrics)
     if a.kp_note:
         row["kp_note"] = a.kp_note
-    return row, {f"{name}/{key}": compact(M) for key, M in a.maps.items()}
+    return row, maps
 
 
 EXPERIMENTS = [
