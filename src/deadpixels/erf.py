@@ -282,8 +282,8 @@ def untraced_structural_erf(model: nn.Module, input_size: int | tuple[int, int] 
     x = torch.ones(1, input_channels(model), *input_pair(input_size), dtype=torch.float64, requires_grad=True)
     try:
         out = root(x)
-    except RuntimeError as exc:
-        raise ValueError(f"the model cannot take a {tuple(x.shape[-2:])} input: {exc}") from exc
+    except (RuntimeError, AttributeError, TypeError) as exc:  # e.g. a forward that reads a replaced module
+        raise ValueError(f"its weight-free copy does not run ({type(exc).__name__}: {exc})") from exc
     first = channel_mean_at(out, "center", "output") if out.dim() == 4 else out.reshape(1, -1)[:, 0]
     (grad,) = torch.autograd.grad(first.sum(), x)
     return F.relu(grad.mean(dim=1))[0].cpu().numpy()

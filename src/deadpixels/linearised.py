@@ -92,10 +92,14 @@ def _product_of_maps(node: torch.fx.Node) -> bool:
 
 def _weight_free_(root: nn.Module) -> None:
     """In place, on the module tree: nonlinear and normalisation modules become identities, max-pools
-    average pools, every kernel uniform, every other parameter one."""
+    average pools, every kernel uniform, every other parameter one. The parts of a replaced module
+    (timm's BatchNormAct2d holds its activation) go with it."""
+    replaced: list[str] = []
     for name, m in list(root.named_modules()):
-        if not name:
+        if not name or any(name.startswith(r + ".") for r in replaced):
             continue
+        if isinstance(m, (*NONLINEAR_MODULES, nn.MaxPool2d, nn.AdaptiveMaxPool2d)):
+            replaced.append(name)
         if isinstance(m, NONLINEAR_MODULES):
             replace_submodule(root, name, nn.Identity())
         elif isinstance(m, nn.MaxPool2d):

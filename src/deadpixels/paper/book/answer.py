@@ -138,12 +138,17 @@ def arithmetic(table: pd.DataFrame) -> str:
 
 
 def beyond(table: pd.DataFrame) -> str:
-    """What this book adds beyond the paper, with the census's numbers from its claim."""
-    cause = _rows(table).get("cause-odd-even")
-    census = f" ({_text(cause['ours']).split(' (')[0]})" if cause is not None else ""
+    """What this book adds beyond the paper, with the censuses' numbers from their claims."""
+    rows = _rows(table)
+
+    def numbers(claim_id: str) -> str:
+        row = rows.get(claim_id)
+        return f" ({_text(row['ours']).split(' (')[0]}; {row['verdict']})" if row is not None else ""
+
     return (
-        f"a dead-pixel census of the torchvision CNNs{census}; `python -m deadpixels check` for any model; "
-        "L1 split into magnitude and shape; effective padding"
+        f"a dead-pixel census of the torchvision CNNs{numbers('cause-odd-even')} and of one timm model per "
+        f"architecture family{numbers('cause-odd-even-timm')}; `python -m deadpixels check` for any model, "
+        "squeeze-and-excitation nets along their spatial path; L1 split into magnitude and shape; effective padding"
     )
 
 
