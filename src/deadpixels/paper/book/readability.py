@@ -78,9 +78,9 @@ def fit_titles(fig: plt.Figure) -> None:
 
 
 def _wrap(line: str, chars: int) -> str:
-    """``line`` broken at spaces and after hyphens ("ResNeXt-50-" / "32x4d") into lines of at most
-    ``chars`` characters where the pieces allow it."""
-    pieces = re.findall(r"[^\s-]*-|[^\s-]+\s*|\s+", line)
+    """``line`` broken at spaces and after hyphens and underscores ("ResNeXt-50-" / "32x4d",
+    "mobilenetv3_" / "small_050") into lines of at most ``chars`` characters where the pieces allow it."""
+    pieces = re.findall(r"[^\s_-]*[-_]|[^\s_-]+\s*|\s+", line)
     out, current = [], ""
     for piece in pieces:
         if current and len(current + piece.rstrip()) > chars:
