@@ -170,7 +170,8 @@ def check_memory(model: nn.Module, size: int) -> None:
     """Refuse, before any work, a ``--size`` whose analysis would not fit in this machine's memory."""
     need, have = memory_estimate(model, size), available_memory()
     if need is not None and have is not None and need > have:
-        largest = int(PROBE_PX * math.sqrt(have / max(need / (size / PROBE_PX) ** 2, 1)))
+        # the size it suggests keeps a tenth of the memory free: available memory moves between calls
+        largest = int(PROBE_PX * math.sqrt(0.9 * have / max(need / (size / PROBE_PX) ** 2, 1)))
         raise ValueError(
             f"--size {size} would need about {need / 2**30:.1f} GiB for this model (estimated from a {PROBE_PX} px "
             f"forward pass), and this machine has {have / 2**30:.1f} GiB available; use --size {largest} or less"
