@@ -2,7 +2,9 @@
 theoretical receptive field equals the support of the input gradient (float64, positive weights:
 the structural ERF), and zero-initialised kernel padding leaves the output unchanged. Drawn
 models include squeeze-and-excitation gates (torchvision's, a mean over space, an expanded
-adaptive pool): there the spatial path's TRF equals the support with gates held constant.
+adaptive pool): there the spatial path's TRF equals the support with gates held constant. They
+include upsampling too (nearest, bilinear, PixelShuffle, transposed convolutions), whose windows
+repeat with a period rather than a constant stride: the window of the centre position is checked.
 
 The TRF is the window of an interior position: zero padding is where the image ends, not a lack
 of connections. So the gradient support is measured on the same network embedded in a canvas
@@ -28,7 +30,20 @@ C = 4  # channels everywhere: every op can follow every other
 
 @st.composite
 def layer(draw):
-    kind = draw(st.sampled_from(["conv", "conv", "pool", "slice", "adaptive", "residual", "concat", "gate"]))
+    kind = draw(
+        st.sampled_from(["conv", "conv", "pool", "slice", "adaptive", "residual", "concat", "gate", "up", "convT"])
+    )
+    if kind == "up":  # nearest or bilinear, as a module, a function, or depth-to-space
+        return (
+            "up",
+            draw(st.sampled_from(["nearest", "bilinear", "shuffle"])),
+            draw(st.integers(2, 3)),
+            draw(st.booleans()),
+        )
+    if kind == "convT":
+        k, s, d = draw(st.integers(1, 5)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        assume(len({t * d % s for t in range(k)}) == s)  # else some outputs read no input: refused, tested elsewhere
+        return ("convT", k, s, draw(st.integers(0, (k - 1) * d // 2)), d)
     if kind == "gate":
         return ("gate", draw(st.sampled_from(["torchvision", "mean", "hand"])))
     if kind == "conv":
@@ -37,8 +52,14 @@ def layer(draw):
         return ("conv", k, stride, padding, d, draw(st.sampled_from([1, 2, 4])))
     if kind == "pool":
         k = draw(st.integers(1, 4))
-        return ("pool", draw(st.sampled_from(["max", "avg"])), k, draw(st.integers(1, 3)), draw(st.integers(0, k // 2)),
-                draw(st.booleans()))
+        return (
+            "pool",
+            draw(st.sampled_from(["max", "avg"])),
+            k,
+            draw(st.integers(1, 3)),
+            draw(st.integers(0, k // 2)),
+            draw(st.booleans()),
+        )
     if kind == "slice":
         return ("slice", draw(st.integers(0, 2)), draw(st.integers(1, 3)))
     if kind == "adaptive":
@@ -76,6 +97,18 @@ class Drawn(nn.Module):
                 n_out, mod, spec = o, nn.AdaptiveAvgPool2d(o), ("adaptive", o, n // o if n % o == 0 else None)
             elif kind == "residual":
                 n_out, mod = n, nn.Conv2d(C, C, spec[1], padding=spec[1] // 2)
+            elif kind == "up":
+                _, mode, u, as_module = spec
+                n_out = n * u if n * u <= 150 else 0
+                if mode == "shuffle":
+                    mod = nn.Sequential(nn.Conv2d(C, C * u * u, 1), nn.PixelShuffle(u))
+                else:
+                    mod = nn.Upsample(scale_factor=u, mode=mode) if as_module else nn.Identity()
+            elif kind == "convT":
+                _, k, s, p, d = spec
+                n_out = (n - 1) * s - 2 * p + d * (k - 1) + 1
+                n_out = n_out if n_out <= 150 else 0
+                mod = nn.ConvTranspose2d(C, C, k, s, p, dilation=d)
             elif kind == "gate":
                 tv = spec[1] == "torchvision"
                 n_out, mod = n, torchvision.ops.SqueezeExcitation(C, 2) if tv else nn.Conv2d(C, C, 1)
@@ -101,6 +134,8 @@ class Drawn(nn.Module):
                 x = x * torch.sigmoid(mod(F.adaptive_avg_pool2d(x, 1))).expand_as(x)
             elif spec[0] == "concat":
                 x = mod[2](torch.cat([mod[0](x), mod[1](x)], dim=1))
+            elif spec[0] == "up" and spec[1] != "shuffle" and not spec[3]:
+                x = F.interpolate(x, scale_factor=spec[2], mode=spec[1])
             elif spec[0] == "adaptive" and self.fixed_pools:
                 x = F.avg_pool2d(x, spec[2], spec[2])
             else:
@@ -135,16 +170,19 @@ def test_trf_equals_the_gradient_support(drawn):
     assume(not r.is_global)
     if any(spec[0] == "gate" for spec in model.specs):
         event("gated")
+    if any(spec[0] in ("up", "convT") for spec in model.specs):
+        event("upsampled")
     fixed = Drawn(specs, size).double()
     fixed.load_state_dict(model.state_dict())
     fixed.fixed_pools = True
     x = torch.randn(1, 3, size, size, dtype=torch.float64)
     assert torch.allclose(model(x), fixed(x), rtol=0, atol=1e-12)  # adaptive pooling by k is pooling by k
     h, w = r.feature_shape[-2:]
-    top, _ = r.center(h // 2, w // 2)
-    lo, hi = top - (r.size - 1) / 2, top + (r.size - 1) / 2
-    margin = r.stride * (-(-(r.size + abs(r.padding) + 1) // r.stride))
-    S = dp.structural_erf(fixed, size + 2 * margin, target="output", position=(h // 2 + margin // r.stride,) * 2)
+    (lo, hi), _ = r.window(h // 2, w // 2)
+    rows_rf = r.windows[0]  # period p, step t: position i + p sees the pixels of i moved by t
+    margin = rows_rf.step * (-(-(r.size + max(abs(lo), abs(hi)) + 1) // rows_rf.step))
+    further = margin // rows_rf.step * rows_rf.period
+    S = dp.structural_erf(fixed, size + 2 * margin, target="output", position=(h // 2 + further,) * 2)
     rows = np.nonzero(S.sum(1))[0]
     assert 0 < rows.min() and rows.max() < size + 2 * margin - 1, "the canvas is too small"
     assert (rows.min() - margin, rows.max() - margin) == (lo, hi), (specs, size, r)

@@ -34,7 +34,8 @@ from .rf_algebra import NodeRF
 EXPANSIONS = {"expand", "expand_as"}
 
 
-def _is_multiply(node: torch.fx.Node) -> bool:
+def is_multiply(node: torch.fx.Node) -> bool:
+    """Whether ``node`` multiplies two tensors elementwise (``*``, ``torch.mul``, ``.mul``, ``.mul_``)."""
     if node.op == "call_function":
         return node.target in MULTIPLY_FUNCTIONS
     return node.op == "call_method" and node.target in MULTIPLY_METHODS
@@ -68,7 +69,7 @@ def _unexpanded_shape(node: torch.fx.Node) -> Any:
 def gate_operands(node: torch.fx.Node, env: dict[str, NodeRF | None]) -> tuple[torch.fx.Node, torch.fx.Node] | None:
     """``(feature map, gate)`` if ``node`` multiplies a spatial map by a gate computed from a
     reduction over all positions, else None. ``env`` holds the receptive fields of the inputs."""
-    if not _is_multiply(node):
+    if not is_multiply(node):
         return None
     args = [a for a in node.args[:2] if isinstance(a, torch.fx.Node) and env.get(a.name) is not None]
     if len(args) != 2 or not is_map(node.meta.get("shape")):
@@ -90,7 +91,7 @@ def gate_operands(node: torch.fx.Node, env: dict[str, NodeRF | None]) -> tuple[t
 def through_gate(x: NodeRF, g: NodeRF, where: str) -> NodeRF:
     """The receptive field after gating map ``x`` with gate ``g``: the map's window (the spatial
     path), global through the gate (``gate_reason``)."""
-    return NodeRF(x.size, x.jump, x.padding, None, x.gate_reason or f"{g.global_reason}, gating the map at '{where}'")
+    return NodeRF(x.axes, None, x.gate_reason or f"{g.global_reason}, gating the map at '{where}'")
 
 
 def norm_gate(rf: NodeRF, name: str, node: torch.fx.Node, where: str) -> NodeRF:
@@ -125,4 +126,4 @@ def freeze_gates(gm: torch.fx.GraphModule, gates: dict[str, str]) -> int:
     return frozen
 
 
-__all__ = ["is_map", "gate_operands", "through_gate", "norm_gate", "gate_nodes", "freeze_gates"]
+__all__ = ["is_map", "is_multiply", "gate_operands", "through_gate", "norm_gate", "gate_nodes", "freeze_gates"]

@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .gates import freeze_gates, gate_nodes, is_map
+from .gates import freeze_gates, gate_nodes, is_map, is_multiply
 from .graph import TracedModel, replace_submodule, trace
-from .operations import MULTIPLY_FUNCTIONS, MULTIPLY_METHODS, NONLINEAR_FUNCTIONS, NONLINEAR_MODULES
+from .operations import NONLINEAR_FUNCTIONS, NONLINEAR_MODULES
 from .receptive_field import propagate
 from .same_padding import SamePadConv2d
 
@@ -25,11 +25,11 @@ def _identity(x: torch.Tensor) -> torch.Tensor:
 def _uniform_(module: nn.Module) -> None:
     """Uniform positive kernel summing to one per output unit; zero bias."""
     with torch.no_grad():
-        if isinstance(module, nn.Conv2d):
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d)):
             module.weight.fill_(1.0 / module.weight[0].numel())  # (C_in / groups) * kh * kw
         elif isinstance(module, nn.Linear):
             module.weight.fill_(1.0 / module.in_features)
-        if isinstance(module, (nn.Conv2d, nn.Linear)) and module.bias is not None:
+        if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)) and module.bias is not None:
             module.bias.zero_()
 
 
@@ -83,8 +83,7 @@ def _mean_of_two(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 def _product_of_maps(node: torch.fx.Node) -> bool:
     """A multiplication of two feature maps (StarNet's star operation, MambaOut's gated convolution),
     not a gate (a gate's factor is 1 x 1 in space)."""
-    if not ((node.op == "call_function" and node.target in MULTIPLY_FUNCTIONS) or
-            (node.op == "call_method" and node.target in MULTIPLY_METHODS)):  # fmt: skip
+    if not is_multiply(node):
         return False
     factors = [a for a in node.args[:2] if isinstance(a, torch.fx.Node)]
     return len(factors) == 2 and all(is_map(a.meta.get("shape")) for a in factors)
@@ -113,7 +112,8 @@ def _weight_free_(root: nn.Module) -> None:
             plain = _plain_conv(name, m) if isinstance(m, nn.Conv2d) else None
             if plain is not None:  # a uniform kernel would vanish in its forward: take it plainly
                 replace_submodule(root, name, plain)
-    handled = {id(p) for m in root.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) for p in m.parameters()}
+    kernels = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)
+    handled = {id(p) for m in root.modules() if isinstance(m, kernels) for p in m.parameters()}
     with torch.no_grad():
         for p in root.parameters():
             if id(p) not in handled:

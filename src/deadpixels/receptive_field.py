@@ -18,7 +18,7 @@ from torch import nn
 
 from .graph import TracedModel, is_spatial, output_node, trace
 from .operations import NOT_A_CNN
-from .rf_algebra import NodeRF
+from .rf_algebra import AxisRF, NodeRF
 from .rf_rules import node_rf
 from .utils import to_pair
 
@@ -30,7 +30,10 @@ class TheoreticalRF:
     ``size`` is the side length in input pixels (an int, or ``(h, w)`` where the axes differ),
     ``stride`` the jump between adjacent feature positions, ``padding`` the effective padding
     (Araujo et al. 2019): feature position ``(i, j)`` is centred on input pixel
-    ``(i * stride - padding + (size - 1) / 2)`` per axis (see :meth:`center`). ``target`` names the
+    ``(i * stride - padding + (size - 1) / 2)`` per axis (see :meth:`center`). After upsampling the
+    stride is a fraction and windows repeat with a period instead (``windows``, one
+    :class:`~deadpixels.rf_algebra.AxisRF` per axis; :meth:`window` gives any position's); ``size`` is
+    then the widest. ``target`` names the
     measured node's module. ``is_global`` is True when every input pixel reaches every position;
     then ``size`` and ``padding`` are None. Where that happens only through multiplicative gates
     (squeeze-and-excitation), ``gates`` counts them and ``spatial`` is the TRF of the spatial path,
@@ -46,13 +49,22 @@ class TheoreticalRF:
     padding: int | tuple[int, int] | None = None
     spatial: TheoreticalRF | None = None
     gates: int = 0
+    windows: tuple[AxisRF, AxisRF] | None = None
+
+    def window(self, i: int, j: int) -> tuple[tuple[int, int], tuple[int, int]]:
+        """First and last input row, and first and last column, that feature position ``(i, j)`` sees."""
+        if self.is_global or self.size is None or self.padding is None:
+            raise ValueError(f"the receptive field of {self.target} is global; it has no window")
+        if self.windows is not None:
+            return self.windows[0].bounds(i), self.windows[1].bounds(j)
+        size, stride, pad = to_pair(self.size), to_pair(self.stride), to_pair(self.padding)
+        rows = (i * stride[0] - pad[0], i * stride[0] - pad[0] + size[0] - 1)
+        return rows, (j * stride[1] - pad[1], j * stride[1] - pad[1] + size[1] - 1)
 
     def center(self, i: int, j: int) -> tuple[float, float]:
         """Input-pixel centre (row, col) of the receptive field of feature position ``(i, j)``."""
-        if self.is_global or self.size is None or self.padding is None:
-            raise ValueError(f"the receptive field of {self.target} is global; it has no centre")
-        size, stride, pad = to_pair(self.size), to_pair(self.stride), to_pair(self.padding)
-        return (i * stride[0] - pad[0] + (size[0] - 1) / 2, j * stride[1] - pad[1] + (size[1] - 1) / 2)
+        rows, cols = self.window(i, j)
+        return ((rows[0] + rows[1]) / 2, (cols[0] + cols[1]) / 2)
 
     def __str__(self) -> str:
         if self.is_global and self.spatial is not None:
@@ -64,8 +76,6 @@ class TheoreticalRF:
         if self.is_global:
             return f"TRF of {self.target}: global ({self.reason})"
         return f"TRF of {self.target}: {self.size} px, stride {self.stride}, padding {self.padding}"
-
-
 
 
 def propagate(traced: TracedModel) -> dict[str, NodeRF | None]:
@@ -85,7 +95,7 @@ def final_pooling(traced: TracedModel) -> torch.fx.Node | None:
     out = output_node(traced.module.graph)
     if is_spatial(out.meta.get("shape")):
         return None
-    reaching = (out.meta.get("rf") or NodeRF((1, 1), (1, 1))).global_reason
+    reaching = (out.meta.get("rf") or NodeRF.identity()).global_reason
     reducers = [n for n in traced.nodes if n.meta.get("reduces")]
     final = [n for n in reducers if n.meta["reduces"] == reaching] or reducers
     return final[-1] if final else None
@@ -159,7 +169,7 @@ def theoretical_rf(
         return TheoreticalRF(None, stride, name, True, tokens or rf.global_reason, shape)
     size = rf.size[0] if rf.size[0] == rf.size[1] else rf.size
     padding = rf.padding[0] if rf.padding[0] == rf.padding[1] else rf.padding
-    spatial = TheoreticalRF(size, stride, name, False, None, shape, padding)
+    spatial = TheoreticalRF(size, stride, name, False, None, shape, padding, windows=rf.axes)
     if rf.gate_reason:
         upto = traced.nodes[: traced.nodes.index(node) + 1]
         gates = sum(1 for n in upto if n.meta.get("gate") or n.meta.get("norm_gate"))

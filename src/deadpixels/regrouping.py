@@ -59,8 +59,8 @@ def space_to_depth_block(node: torch.fx.Node, where: str) -> int | None:
     if not ok:
         raise ValueError(
             f"the reshape at '{where}' turns a {h}x{w} map into {out[2]}x{out[3]} in a way that is not a "
-            "block space-to-depth; theoretical_rf has no window for it (PixelShuffle and other depth-to-space "
-            "regroupings are upsampling, which it does not cover yet)"
+            "block space-to-depth (as windowed attention's partition into tiles does); theoretical_rf has no window "
+            "rule for it (depth-to-space has one, written as nn.PixelShuffle)"
         )
     return b
 

@@ -37,6 +37,9 @@ from .operations import (
 from .regrouping import space_to_depth_block
 from .rf_algebra import NodeRF, combine, mark_global, shift, window
 from .same_padding import SamePadConv2d
+from .upsampling import UPSAMPLING_FUNCTIONS, UPSAMPLING_MODULES
+from .upsampling import function_rule as upsampling_function_rule
+from .upsampling import module_rule as upsampling_module_rule
 from .utils import to_pair
 
 ADAPTIVE = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
@@ -146,9 +149,7 @@ def _getitem(rf: NodeRF, node: torch.fx.Node, in_shape: Any, where: str) -> Node
     return window(rf, 1, tuple(step), 1, (-start[0], -start[1]))
 
 
-def _module_rule(
-    node: torch.fx.Node, m: nn.Module, base: NodeRF, in_shape: Any, where: str
-) -> NodeRF:
+def _module_rule(node: torch.fx.Node, m: nn.Module, base: NodeRF, in_shape: Any, where: str) -> NodeRF:
     mixing = registered_mixing(m)
     if mixing is not None:
         node.meta["type_name"] = type(m).__name__
@@ -158,6 +159,8 @@ def _module_rule(
         return window(base, m.kernel_size, m.stride, m.dilation, (top, left))
     if isinstance(m, WINDOW_MODULES):
         return window(base, m.kernel_size, m.stride or m.kernel_size, getattr(m, "dilation", 1), m.padding)
+    if isinstance(m, UPSAMPLING_MODULES):
+        return upsampling_module_rule(m, node, base, in_shape, where)
     if isinstance(m, PAD_MODULES):
         left, _, top, _ = m.padding
         return shift(base, top, left)
@@ -179,7 +182,7 @@ def _module_rule(
         return base
     raise ValueError(
         f"theoretical_rf does not know how {type(m).__name__} at '{node.target}' mixes spatial positions; "
-        "known: convolutions, pools and pointwise layers. Tell it with "
+        "known: convolutions, pools, upsampling and pointwise layers. Tell it with "
         "deadpixels.register_layer(cls, 'pointwise' | 'global' | Window(kernel, stride, padding))"
     )
 
@@ -207,6 +210,8 @@ def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str)
         return _adaptive(base, node, in_shape, fn.__name__, where)
     if fn is operator.getitem:
         return _getitem(base, node, in_shape, where)
+    if fn in UPSAMPLING_FUNCTIONS:
+        return upsampling_function_rule(node, base, in_shape, where)
     if fn is F.pixel_unshuffle:
         factor = int(_arg(node, 1, "downscale_factor", 1))
         return window(base, factor, factor)
@@ -227,7 +232,7 @@ def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str)
         return base
     raise ValueError(
         f"theoretical_rf does not know how function {getattr(fn, '__name__', fn)} at '{where}' "
-        "mixes spatial positions; known: pools, global pooling, elementwise arithmetic, slicing"
+        "mixes spatial positions; known: pools, global pooling, interpolation, elementwise arithmetic, slicing"
     )
 
 
@@ -258,7 +263,7 @@ def node_rf(node: torch.fx.Node, env: dict[str, NodeRF | None], modules: dict[st
     values that are not tensors (sizes, integer arithmetic)."""
     where = node.meta.get("scope") or node.name
     if node.op == "placeholder":
-        return NodeRF((1, 1), (1, 1))
+        return NodeRF.identity()
     if node.op != "output" and node.meta.get("shape") is None:
         return None
     base = combine([env[a.name] for a in node.all_input_nodes if env.get(a.name) is not None], where)
