@@ -35,8 +35,9 @@ def test_changing_a_verdict_changes_the_sentence(verdict):
 def test_the_kp_gate_is_the_caveat_while_kp_did_not_take_effect_and_not_after():
     assert _row(CLAIMS, "04_kernel_padding").caveat.startswith("KP did not take effect")
     took = CLAIMS.copy()
-    gated = took["kp_effect"].fillna("").str.startswith("KP did not")
+    gated = took["kp_in_effect"] == "did not take effect"
     took["kp_effect"] = took["kp_effect"].where(~gated, "KP took effect")
+    took["kp_in_effect"] = took["kp_in_effect"].where(~gated, "took effect")
     assert not _row(took, "04_kernel_padding").caveat.startswith("KP did not")
 
 

@@ -121,6 +121,7 @@ def verdicts(chapter: str, scale: str | None = None) -> pd.DataFrame:
             "at_edge",
             "p_holm",
             "kp_effect",
+            "kp_in_effect",
             "rule",
         ]
     ]

@@ -101,7 +101,7 @@ def evidence_of(row: pd.Series) -> str:
 def caveat_of(rows: list[pd.Series]) -> str:
     """The main caveat of a group of claims, first that applies: KP did not take effect; a proxy
     stands in for the paper's trained ResNets; a reduced protocol."""
-    gate = next((_text(r.get("kp_effect")) for r in rows if _text(r.get("kp_effect")).startswith("KP did not")), "")
+    gate = next((_text(r.get("kp_effect")) for r in rows if r.get("kp_in_effect") == "did not take effect"), "")
     if gate:
         what = gate.split(" (")[0].replace(": its padded entries hold ", " (its padded entries: ")
         return what + (")" if "(" in what else "") + ", so KP's own claims are not judged"

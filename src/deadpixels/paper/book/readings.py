@@ -32,7 +32,7 @@ def pilot_reading(kp_finetune: Result) -> str:
 
 def kp_gate_reading(kp_finetune: Result) -> str:
     """Whether KP took effect in this result, with the measured shares: the sentence the KP claims state."""
-    return kp_took_effect({"kp_finetune": kp_finetune})[1]
+    return kp_took_effect({"kp_finetune": kp_finetune}).text
 
 
 def scratch_reading(classification: Result, imbalance_archs: Result) -> str:

@@ -21,6 +21,7 @@ The precision of the data themselves is the CI half-width reported with each res
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ from ..lab.reference import TABLE3, TABLE4
 from ..pipeline.results import Result
 from .contrasts import GATE_POINTS, LABEL, contrast, gate, judged, ratio, size
 from .engine import Need, claim
-from .kp_effect import kp_effect
+from .kp_effect import KPEffect, kp_effect
 from .outcome import Contrast, Outcome
 from .regions import BLUR_REGION, COST_REGION, L1_REGION, MAX_COST, NOISE_REGION, largest_ratio
 from .stats import paired_effect
@@ -85,7 +86,7 @@ def runs_of(r: dict[str, Result]) -> pd.DataFrame:
     return r["kp_finetune"].tables["runs"]
 
 
-def kp_took_effect(r: dict[str, Result]) -> tuple[bool, str]:
+def kp_took_effect(r: dict[str, Result]) -> KPEffect:
     """:func:`~.kp_effect.kp_effect` on the result's padded-entry table."""
     res = r["kp_finetune"]
     return kp_effect(res.tables.get("padded", pd.DataFrame()), res.provenance["config"]["model"])
@@ -100,8 +101,8 @@ def kp_judged(
 ) -> Outcome:
     """A KP claim's outcome: "not testable" where a comparator fails its gate or KP did not take
     effect (both reasons shown), else ``decide()``; the KP effect is stated either way."""
-    took, kp = kp_took_effect(r)
-    why = [w for w in (gate(runs_of(r), methods), None if took else kp) if w]
+    kp = kp_took_effect(r)
+    why = [w for w in (gate(runs_of(r), methods), None if kp.took else kp.text) if w]
     if why:
         return Outcome(f"{ours}; not testable: {'; '.join(why)}", NOT_TESTABLE, contrasts, kp)
     return Outcome(ours, decide(), contrasts, kp)
@@ -190,9 +191,11 @@ def _lattice(r: dict[str, Result]) -> Outcome:
     "partially reproduced if one part reproduces; planned MDE x0.78 / x0.62",
 )
 def _smoother(r: dict[str, Result]) -> Outcome:
-    took, kp = kp_took_effect(r)
+    kp = kp_took_effect(r)
     o = smoother(runs_of(r))
-    return o if took else Outcome(f"{o.ours}; not testable: {kp}", NOT_TESTABLE, o.contrasts, kp)
+    if kp.took:
+        return replace(o, kp=kp)
+    return Outcome(f"{o.ours}; not testable: {kp.text}", NOT_TESTABLE, o.contrasts, kp)
 
 
 def smoother(runs: pd.DataFrame) -> Outcome:
@@ -229,9 +232,9 @@ def smoother(runs: pd.DataFrame) -> Outcome:
 def _accuracy(r: dict[str, Result]) -> Outcome:
     e = contrast(runs_of(r).assign(acc=lambda d: 100 * d["test_acc"]), "acc", "kp", "vanilla", log=False)
     cs = (judged("accuracy KP - vanilla", e, tuple(TABLE4["diff"]), COST_REGION, log=False),)
-    took, kp = kp_took_effect(r)
-    verdict = judge(e.lo, e.hi, COST_REGION) if took else NOT_TESTABLE
-    return Outcome(e.text(" pt") + ("" if took else f"; not testable: {kp}"), verdict, cs, kp)
+    kp = kp_took_effect(r)
+    verdict = judge(e.lo, e.hi, COST_REGION) if kp.took else NOT_TESTABLE
+    return Outcome(e.text(" pt") + ("" if kp.took else f"; not testable: {kp.text}"), verdict, cs, kp)
 
 
 __all__ = [

@@ -22,6 +22,7 @@ models trained from scratch (random even kernels) take effect by construction.""
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,23 @@ from ..lab.models import build_model
 from .verdicts import MARGIN
 
 #: What the from-scratch KP rows say instead of a measurement.
-BY_CONSTRUCTION = "KP in effect by construction (its even kernels are randomly initialised and trained from scratch)"
+#: The states of the KP gate, as claims.csv's ``kp_in_effect`` column records them.
+KP_STATES = ("took effect", "did not take effect", "not measured", "by construction")
+
+
+class KPEffect(NamedTuple):
+    """Whether kernel padding took effect (``took``: a KP claim is judged only then), the sentence
+    that says how far, and the gate's state (one of :data:`KP_STATES`) for machines."""
+
+    took: bool
+    text: str
+    state: str
+
+
+BY_CONSTRUCTION = KPEffect(
+    True, "KP in effect by construction (its even kernels are randomly initialised and trained from scratch)",
+    "by construction",
+)
 
 
 @lru_cache(maxsize=4)
@@ -57,11 +74,12 @@ def removed_fraction(share: np.ndarray, k: np.ndarray) -> np.ndarray:
     return np.minimum(f, 1.0)
 
 
-def kp_effect(padded: pd.DataFrame, model: str) -> tuple[bool, str]:
+def kp_effect(padded: pd.DataFrame, model: str) -> KPEffect:
     """Whether KP took effect in ``padded`` (the ``padded`` table: method, seed, layer,
     padded_share) on ``model``, and the sentence that says how far it did."""
     if padded.empty:
-        return False, "KP's padded entries were not measured: whether KP took effect is unknown"
+        unknown = "KP's padded entries were not measured: whether KP took effect is unknown"
+        return KPEffect(False, unknown, "not measured")
     sizes = kernel_sizes(model)
     unknown = sorted(set(padded["layer"]) - set(sizes))
     if unknown:
@@ -77,7 +95,15 @@ def kp_effect(padded: pd.DataFrame, model: str) -> tuple[bool, str]:
         f"entries), enough to remove {100 * f.mean():.0f}% of the window-coverage imbalance (mean over "
         f"{padded['layer'].nunique()} layers and {padded['seed'].nunique()} seeds; needed: {100 * MARGIN:.0f}%)"
     )
-    return took, text
+    return KPEffect(took, text, "took effect" if took else "did not take effect")
 
 
-__all__ = ["BY_CONSTRUCTION", "kernel_sizes", "relative_amplitude", "removed_fraction", "kp_effect"]
+__all__ = [
+    "KPEffect",
+    "KP_STATES",
+    "BY_CONSTRUCTION",
+    "kernel_sizes",
+    "relative_amplitude",
+    "removed_fraction",
+    "kp_effect",
+]

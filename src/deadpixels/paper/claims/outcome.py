@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -41,12 +42,13 @@ class Contrast:
 @dataclass(frozen=True)
 class Outcome:
     """A rule's result: ``ours`` (the text), ``verdict``, the contrasts behind it and, for a claim
-    about kernel padding, how far KP took effect (``kp``)."""
+    about kernel padding, whether and how far KP took effect (``kp``, a
+    :class:`~.kp_effect.KPEffect`)."""
 
     ours: str
     verdict: str
     contrasts: tuple[Contrast, ...] = ()
-    kp: str = ""
+    kp: Any = None
 
 
 def versus_paper(c: Contrast) -> str:

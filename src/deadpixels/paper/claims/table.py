@@ -27,7 +27,8 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
     (or from ``results``, by experiment name, where given), each CI held against the paper's own
     values (``vs_paper``), CI ends next to a decision boundary (``at_edge``), the contrasts'
     p-values Holm-corrected over every contrast read at the same scale (``p_holm``), and how far
-    kernel padding took effect (``kp_effect``)."""
+    kernel padding took effect (``kp_effect``, and the gate's state in ``kp_in_effect``: one of
+    :data:`~.kp_effect.KP_STATES`, empty for a claim not about kernel padding)."""
     caches: dict[str, dict[str, Result]] = {}
 
     def cache_at(s: str) -> dict[str, Result]:
@@ -59,7 +60,8 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
                 "vs_paper": vs_paper,
                 "at_edge": at_edge,
                 "p_holm": "",
-                "kp_effect": out.kp,
+                "kp_effect": out.kp.text if out.kp else "",
+                "kp_in_effect": out.kp.state if out.kp else "",
                 "stability": seed_halves(c, cache) if out.verdict != NOT_RUN else "",
                 "rule": c.rule,
                 "revised": revised(c.claim_id),
