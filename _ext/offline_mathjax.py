@@ -14,7 +14,13 @@ MATHJAX_CONFIG = {
     "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True,
                 "processClass": "tex2jax_process|mathjax_process|math|output_area",
                 "ignoreClass": "tex2jax_ignore|mathjax_ignore"},
-    "HTML-CSS": {"linebreaks": {"automatic": True}, "availableFonts": [], "webFont": "STIX-Web"},
+    "HTML-CSS": {
+        "linebreaks": {"automatic": True}, "availableFonts": [], "webFont": "STIX-Web",
+        # MathJax times its web fonts against a blank font at url('about:blank'), which Chromium refuses
+        # over file:// (a CORS error on every page with maths); a local() font that is never there
+        # serves the same purpose without a request
+        "styles": {"@font-face": {"font-family": "MathJax_Blank", "src": 'local("MathJax_Blank_None")'}},
+    },
 }
 
 

@@ -1,0 +1,114 @@
+"""The rendered book agrees with the files it claims to show (run after the build, as .ci/run does):
+every claim row on every page (the report's table, each chapter's verdict table) shows exactly the
+paper's value, our value and the verdict that ``data/results/claims.csv`` holds, and every
+provenance sentence ("computed ... from commit C, N s of wall time") names a commit and a wall
+time that one cached result's provenance records. A stale claims.csv, a page that formats a number
+its own way, or a wall time typed by hand fails here."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+PAGES = ["intro.html", "report.html", *(f"chapters/{p.stem}.html" for p in sorted((ROOT / "chapters").glob("*.md")))]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (HTML / "report.html").exists(), reason="book not built (jupyter-book build .)"),
+]
+
+
+def _claims() -> pd.DataFrame:
+    return pd.read_csv(ROOT / "data" / "results" / "claims.csv", dtype=str, keep_default_na=False).set_index("claim_id")
+
+
+def _soup(page: str):  # noqa: ANN202
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup((HTML / page).read_text(encoding="utf-8"), "html.parser")
+
+
+def claim_rows(page: str) -> list[dict[str, str]]:
+    """Each claims-table row of a rendered page: its cells' text by their label, and the claim id."""
+    rows = []
+    for table in _soup(page).select("table.claims"):
+        for tr in table.select("tbody tr"):
+            cells = {td.get("data-label"): td for td in tr.find_all("td")}
+            first = cells.get("claim")
+            if first is None:
+                continue
+            ident = first.find(["b", "a"])
+            row = {k: " ".join(td.get_text(" ").split()) for k, td in cells.items()}
+            verdict = cells.get("verdict")
+            badge = verdict.find("span") if verdict is not None else None
+            row["claim_id"] = ident.get_text().strip() if ident else ""
+            row["verdict"] = badge.get_text().strip() if badge else ""
+            rows.append(row)
+    return rows
+
+
+def _same(shown: str, held: str) -> bool:
+    return " ".join(shown.split()) == " ".join(held.split())
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_claim_row_shows_what_claims_csv_holds(page):
+    claims = _claims()
+    rows = claim_rows(page)
+    if page == "report.html":
+        assert {r["claim_id"] for r in rows} == set(claims.index), "the report shows every claim"
+    for r in rows:
+        assert r["claim_id"] in claims.index, f"{page}: a claim row for an unknown claim {r['claim_id']!r}"
+        held = claims.loc[r["claim_id"]]
+        ours = r.get("we find", "")
+        paper = r.get("the paper says", r.get("the paper", ""))
+        assert _same(ours, held["ours"]), f"{page}, {r['claim_id']}: shows {ours!r}, claims.csv {held['ours']!r}"
+        assert _same(paper, held["paper"]), f"{page}, {r['claim_id']}: paper {paper!r} vs {held['paper']!r}"
+        assert r["verdict"] == held["verdict"], f"{page}, {r['claim_id']}: {r['verdict']!r} vs {held['verdict']!r}"
+
+
+def test_every_chapter_shows_its_claims():
+    """Its own claims, at least (chapter 6 also shows chapter 3's causal claim beside its own)."""
+    claims = _claims()
+    for chapter in sorted(set(claims["chapter"])):
+        shown = {r["claim_id"] for r in claim_rows(f"chapters/{chapter}.html")}
+        assert shown >= set(claims.index[claims["chapter"] == chapter]), chapter  # and may show related ones
+
+
+SENTENCE = re.compile(r"from commit ([0-9a-f]{7})(?:, (\d+) s of wall time)?")
+
+
+def _provenances() -> set[tuple[str, int | None]]:
+    found = set()
+    for p in (ROOT / "data" / "results").glob("*/*/provenance.json"):
+        prov = json.loads(p.read_text())
+        wall = prov.get("wall_time_s")
+        found.add((str(prov.get("git_commit", ""))[:7], round(float(wall)) if isinstance(wall, (int, float)) else None))
+    return found
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_provenance_sentence_names_a_recorded_commit_and_wall_time(page):
+    known = _provenances()
+    text = " ".join(_soup(page).get_text(" ").split())
+    for commit, seconds in SENTENCE.findall(text):
+        if seconds:
+            assert (commit, int(seconds)) in known, f"{page}: commit {commit} with {seconds} s is in no provenance"
+        else:
+            assert commit in {c for c, _ in known}, f"{page}: commit {commit} is in no provenance"
+
+
+def test_the_checks_can_fail(tmp_path):
+    """A claims.csv with one changed number no longer agrees with the report."""
+    claims = _claims()
+    rows = {r["claim_id"]: r for r in claim_rows("report.html")}
+    some = next(c for c in claims.index if re.search(r"\d", claims.loc[c, "ours"]))
+    changed = re.sub(r"\d", lambda m: str((int(m.group()) + 1) % 10), claims.loc[some, "ours"], count=1)
+    assert _same(rows[some]["we find"], claims.loc[some, "ours"]) and not _same(rows[some]["we find"], changed)
+    assert ("0000000", 1) not in _provenances()
