@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -112,3 +113,29 @@ def test_the_checks_can_fail(tmp_path):
     changed = re.sub(r"\d", lambda m: str((int(m.group()) + 1) % 10), claims.loc[some, "ours"], count=1)
     assert _same(rows[some]["we find"], claims.loc[some, "ours"]) and not _same(rows[some]["we find"], changed)
     assert ("0000000", 1) not in _provenances()
+
+
+PDF = HTML / "deadpixels-book.pdf"
+
+
+@pytest.mark.skipif(not PDF.exists(), reason="no book PDF (python scripts/book_pdf.py, after the build)")
+def test_the_whole_book_pdf_holds_every_page_and_every_verdict():
+    """The PDF that scripts/book_pdf.py prints from the built pages: one outline entry per page of
+    the table of contents, a plausible page count, and every claim with its verdict in its text."""
+    import sys
+
+    from pypdf import PdfReader
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from book_pdf import pages_in_order
+
+    reader = PdfReader(PDF)
+    pages = pages_in_order()
+    assert [o.title for o in reader.outline] == [p.removesuffix(".html") for p in pages]
+    assert len(pages) * 2 <= len(reader.pages) <= 800, len(reader.pages)
+    # no whitespace (table cells wrap) and no ligatures (the PDF's fonts print "fi" as one glyph)
+    text = "".join("".join(unicodedata.normalize("NFKC", p.extract_text()).split()) for p in reader.pages)
+    claims = _claims()
+    for claim_id, verdict in claims["verdict"].items():
+        assert "".join(claim_id.split()) in text, f"{claim_id} is not in the PDF"
+        assert "".join(verdict.split()) in text, f"verdict {verdict!r} is not in the PDF"
