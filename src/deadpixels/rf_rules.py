@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .fx_args import call_arg, weight_kernel
 from .gates import gate_operands, norm_gate, through_gate
 from .operations import (
     ATTENTION_FUNCTIONS,
@@ -45,16 +46,10 @@ from .utils import to_pair
 ADAPTIVE = (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
 
 
-def _arg(node: torch.fx.Node, index: int, name: str, default: Any) -> Any:
-    if len(node.args) > index:
-        return node.args[index]
-    return node.kwargs.get(name, default)
-
-
 def _spatial_dims_reduced(node: torch.fx.Node, in_shape: Any, index: int = 1) -> bool:
     """Whether a reduction (``dim`` its ``index``-th argument) reduces the height or width of a
     4-D map (no ``dim``: it reduces everything)."""
-    dims = _arg(node, index, "dim", None)
+    dims = call_arg(node, index, "dim", None)
     if isinstance(dims, torch.fx.Node):  # x.max(y): elementwise, not a reduction
         return False
     if dims is None or in_shape is None or len(in_shape) != 4:
@@ -190,21 +185,17 @@ def _module_rule(node: torch.fx.Node, m: nn.Module, base: NodeRF, in_shape: Any,
 def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str) -> NodeRF:
     fn = node.target
     if fn in (F.max_pool2d, F.avg_pool2d):
-        kernel = _arg(node, 1, "kernel_size", None)
-        stride = _arg(node, 2, "stride", None) or kernel
-        padding = _arg(node, 3, "padding", 0)
-        dilation = _arg(node, 4, "dilation", 1) if fn is F.max_pool2d else 1
+        kernel = call_arg(node, 1, "kernel_size", None)
+        stride = call_arg(node, 2, "stride", None) or kernel
+        padding = call_arg(node, 3, "padding", 0)
+        dilation = call_arg(node, 4, "dilation", 1) if fn is F.max_pool2d else 1
         return window(base, kernel, stride, dilation, padding)
     if fn is F.conv2d:  # a functional convolution (e.g. BlurPool's fixed filter): kernel from the weight's shape
-        weight = _arg(node, 1, "weight", None)
-        shape = weight.meta.get("shape") if isinstance(weight, torch.fx.Node) else None
-        if shape is None:
-            raise ValueError(f"theoretical_rf cannot tell the kernel size of the conv2d call at '{where}'")
-        kernel = (int(shape[-2]), int(shape[-1]))
-        stride, padding = _arg(node, 3, "stride", 1), _arg(node, 4, "padding", 0)
-        return window(base, kernel, stride, _arg(node, 5, "dilation", 1), padding)
+        kernel = weight_kernel(node, where)
+        stride, padding = call_arg(node, 3, "stride", 1), call_arg(node, 4, "padding", 0)
+        return window(base, kernel, stride, call_arg(node, 5, "dilation", 1), padding)
     if fn is F.pad:
-        pad = list(_arg(node, 1, "pad", ())) + [0, 0, 0, 0]
+        pad = list(call_arg(node, 1, "pad", ())) + [0, 0, 0, 0]
         return shift(base, int(pad[2]), int(pad[0]))
     if fn in (F.adaptive_avg_pool2d, F.adaptive_max_pool2d):
         return _adaptive(base, node, in_shape, fn.__name__, where)
@@ -213,7 +204,7 @@ def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str)
     if fn in UPSAMPLING_FUNCTIONS:
         return upsampling_function_rule(node, base, in_shape, where)
     if fn is F.pixel_unshuffle:
-        factor = int(_arg(node, 1, "downscale_factor", 1))
+        factor = int(call_arg(node, 1, "downscale_factor", 1))
         return window(base, factor, factor)
     if fn in ATTENTION_FUNCTIONS:
         return mark_global(base, f"self-attention ({getattr(fn, '__name__', fn)}) at '{where}': {NOT_A_CNN}", node)
@@ -224,7 +215,7 @@ def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str)
             return base
         return mark_global(base, f"{getattr(fn, '__name__', fn)} (mixes all positions) at '{where}'", node)
     if fn is torch.flatten:
-        start = int(_arg(node, 1, "start_dim", 0))
+        start = int(call_arg(node, 1, "start_dim", 0))
         if in_shape is not None and len(in_shape) == 4 and start <= 2 and in_shape[2] * in_shape[3] > 1:
             return mark_global(base, f"flatten of a spatial map at '{where}'", node)
         return base

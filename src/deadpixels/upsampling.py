@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .fx_args import call_arg, weight_kernel
 from .rf_algebra import NodeRF, transposed, upsample
 
 #: Leaf modules with a rule here.
@@ -68,26 +69,18 @@ def module_rule(m: nn.Module, node: torch.fx.Node, base: NodeRF, in_shape: Any, 
     return upsample(base, factor, mode, where)
 
 
-def _arg(node: torch.fx.Node, index: int, name: str, default: Any) -> Any:
-    return node.args[index] if len(node.args) > index else node.kwargs.get(name, default)
-
-
 def function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str) -> NodeRF:
     """The rule of one of :data:`UPSAMPLING_FUNCTIONS`."""
     fn = node.target
     if fn is F.pixel_shuffle:
-        return upsample(base, int(_arg(node, 1, "upscale_factor", 1)), "nearest", where)
+        return upsample(base, int(call_arg(node, 1, "upscale_factor", 1)), "nearest", where)
     if fn is F.conv_transpose2d:
-        weight = _arg(node, 1, "weight", None)
-        shape = weight.meta.get("shape") if isinstance(weight, torch.fx.Node) else None
-        if shape is None:
-            raise ValueError(f"theoretical_rf cannot tell the kernel size of the conv_transpose2d call at '{where}'")
-        kernel = (int(shape[-2]), int(shape[-1]))
-        stride, padding = _arg(node, 3, "stride", 1), _arg(node, 4, "padding", 0)
-        return transposed(base, kernel, stride, _arg(node, 7, "dilation", 1), padding, where)
-    mode = _arg(node, 3, "mode", "nearest")
+        kernel = weight_kernel(node, where)
+        stride, padding = call_arg(node, 3, "stride", 1), call_arg(node, 4, "padding", 0)
+        return transposed(base, kernel, stride, call_arg(node, 7, "dilation", 1), padding, where)
+    mode = call_arg(node, 3, "mode", "nearest")
     factor, mode = _interpolation(
-        node, in_shape, mode, _arg(node, 4, "align_corners", None), _arg(node, 6, "antialias", False), where
+        node, in_shape, mode, call_arg(node, 4, "align_corners", None), call_arg(node, 6, "antialias", False), where
     )
     return upsample(base, factor, mode, where)
 
