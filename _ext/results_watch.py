@@ -44,13 +44,21 @@ def _experiments(source: str, chapter: str) -> set[str] | None:
 
 
 def digest(source: str, chapter: str) -> str:
-    """sha256 over the page's result files, the scale shown and the package source."""
+    """sha256 over the page's result files, the scale shown, the package source and, for a page that
+    cites the commit, the commit."""
     h = hashlib.sha256(os.environ.get("DEADPIXELS_SCALE", "cpu").encode())
     names = _experiments(source, chapter)
     results = _results_dir()
     for name in sorted(names) if names is not None else [""]:
         _hash_files(h, results / name if name else results, "**/*")
     _hash_files(h, ROOT / "src" / "deadpixels", "**/*.py")
+    if "citation." in source:  # the page shows the commit (BibTeX, the source archive): a new one re-executes it
+        try:
+            from deadpixels.paper.book import citation
+
+            h.update(citation.commit().encode())
+        except ImportError:
+            pass
     return h.hexdigest()
 
 

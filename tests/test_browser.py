@@ -1,6 +1,7 @@
 """Open every page of the rendered book in headless Chromium, offline (run by .ci/run after the build)."""
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -141,23 +142,65 @@ def test_glossary_terms_link_to_the_glossary_at_their_first_use(page_path):
     assert len(links) == len(set(links)), f"{page_path}: a term linked twice"
 
 
-def test_a_figure_opens_at_full_size_on_a_tap_on_a_phone(browser):
+def _smallest_text_css_px(shown_width: float, full_width: float) -> float:
+    """The smallest text of a figure, in CSS px, when it is shown ``shown_width`` CSS px wide. The
+    figure check (:mod:`deadpixels.paper.book.figure_check`) holds every text at MIN_FONT_PT or more
+    when the figure is scaled to the text column (COLUMN_PX) from its full width (drawn at 96 CSS px
+    per inch, so a point is 4/3 CSS px); any other width scales that text with it."""
+    from deadpixels.paper.book.figure_check import COLUMN_PX, MIN_FONT_PT
+
+    return MIN_FONT_PT * 96 / 72 * shown_width / min(full_width, COLUMN_PX)
+
+
+@pytest.mark.parametrize("page_path", CHAPTERS)
+def test_every_figure_reads_on_a_phone_inline_or_at_full_size_on_a_tap(browser, page_path):
+    """At 390 px each figure either shows its smallest text at 9 CSS px or more, or opens on a tap at
+    its full size (offline, the page's own image), where it does, and its caption opens with the one
+    thing to see."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, offline=True, has_touch=True)
     page = context.new_page()
-    page.goto((HTML / "chapters/03_dead_pixels.html").as_uri(), wait_until="load")
-    img = page.locator("figure img").first
-    img.scroll_into_view_if_needed()
-    inline = img.bounding_box()["width"]
-    natural = img.evaluate("i => i.naturalWidth")
-    img.tap()
-    page.wait_for_timeout(300)
-    assert page.locator("#dp-lightbox.open").count() == 1
-    full = page.locator("#dp-lightbox img").bounding_box()["width"]
-    # full size is the figure's own width in CSS px (drawn at 2x), where the figure check holds its
-    # smallest text at 9 pt or more; inline on the phone it is much smaller
-    assert abs(full - natural / 2) < 2 and full > 1.5 * inline, (inline, full, natural)
-    page.locator("#dp-lightbox").tap()
-    assert page.locator("#dp-lightbox.open").count() == 0
+    page.goto((HTML / page_path).as_uri(), wait_until="load")
+    figures = page.locator("figure:has(img)")
+    assert figures.count() >= 2
+    for i in range(figures.count()):
+        fig = figures.nth(i)
+        img = fig.locator("img").first
+        img.scroll_into_view_if_needed()
+        inline = img.bounding_box()["width"]
+        full = img.evaluate("i => i.naturalWidth") / 2  # drawn at 2x (book.figure sets 192 dpi)
+        caption = fig.locator("figcaption").inner_text()
+        assert re.sub(r"^Figure [\d.]+\s*", "", caption).startswith("What to see"), caption[:80]
+        if _smallest_text_css_px(inline, full) >= 9:
+            continue
+        img.tap()
+        page.wait_for_timeout(200)
+        assert page.locator("#dp-lightbox.open").count() == 1, f"figure {i} of {page_path} does not open"
+        shown = page.locator("#dp-lightbox img").bounding_box()["width"]
+        assert abs(shown - full) < 2 and _smallest_text_css_px(shown, full) >= 9, (i, inline, shown, full)
+        page.locator("#dp-lightbox").tap()
+        assert page.locator("#dp-lightbox.open").count() == 0
+    context.close()
+
+
+@pytest.mark.parametrize(
+    "page_path", ["intro.html", "report.html", "chapters/04_kernel_padding.html", "chapters/06_census.html"]
+)
+def test_dark_mode_keeps_links_and_outputs_at_wcag_aa_contrast(browser, page_path):
+    """In the reader's dark mode every visible text of the page (links, prose, every output and
+    table cell, verdict badges) has a contrast of 4.5:1 or more with what it sits on."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True, color_scheme="dark")
+    page = context.new_page()
+    page.goto((HTML / page_path).as_uri(), wait_until="load")
+    page.wait_for_timeout(800)
+    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+    measured = page.evaluate((ROOT / "tests" / "data" / "contrast.js").read_text())
+    assert len(measured) > 50, "too little text measured"
+    links = [m for m in measured if m["sel"].startswith("a")]
+    assert links, "no link measured"
+    low = sorted({(round(m["ratio"], 2), m["sel"], m["text"][:40]) for m in measured if m["ratio"] < 4.5})
+    assert not low, f"{page_path}: {len(low)} texts under 4.5:1 in dark mode, e.g. {low[:5]}"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / ("dark-" + page_path.replace("/", "_") + ".png")))
     context.close()
 
 

@@ -139,3 +139,51 @@ def test_the_whole_book_pdf_holds_every_page_and_every_verdict():
     for claim_id, verdict in claims["verdict"].items():
         assert "".join(claim_id.split()) in text, f"{claim_id} is not in the PDF"
         assert "".join(verdict.split()) in text, f"verdict {verdict!r} is not in the PDF"
+
+
+def _identifiers() -> set[str]:
+    """Every raw column name the results hold that the book writes in words (``book.HEADERS``), and
+    any name with an underscore: neither may head a rendered table."""
+    from deadpixels.paper.book import HEADERS
+
+    return {raw for raw, words in HEADERS.items() if raw != words}
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_table_is_headed_by_a_code_identifier_or_shows_nan(page):
+    soup = _soup(page)
+    raw = _identifiers()
+    headers = {th.get_text(" ", strip=True) for th in soup.select("main table th")}
+    bad = sorted(h for h in headers if h in raw or re.fullmatch(r"\w+_\w+", h))
+    assert not bad, f"{page}: tables headed by identifiers {bad}"
+    cells = [td.get_text(" ", strip=True).lower() for td in soup.select("main table td")]
+    assert "nan" not in cells and "none" not in cells, f"{page}: a table shows nan or None"
+
+
+def test_the_book_ships_its_source_archive_and_every_page_names_version_commit_and_archive():
+    import hashlib
+
+    from deadpixels.paper.book import citation
+
+    name = citation.archive_name()
+    if name is None:
+        pytest.skip("not a git checkout: the book names the archive it was built from instead")
+    archive = HTML / name
+    assert archive.is_file(), f"{name} is not beside the book"
+    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
+    assert (HTML / f"{name}.sha256").read_text().split() == [digest, name]
+    assert digest == citation.archive_sha256()  # the bytes the pages describe
+    sha = citation.commit().split()[0]
+    for page in [*PAGES, "glossary.html", "rerun.html", "changelog.html"]:
+        footer = _soup(page).select_one("p.dp-version")
+        assert footer is not None, f"{page}: no version line in the footer"
+        text = footer.get_text(" ", strip=True)
+        assert f"deadpixels {citation.version()}" in text and sha[:7] in text and name in text, (page, text)
+        link = footer.select_one("a.dp-archive")["href"]
+        assert ((HTML / page).parent / link).resolve() == archive.resolve(), (page, link)
+    intro = _soup("intro.html").get_text(" ", strip=True)
+    assert f"swhid = {{swh:1:rev:{sha}}}" in re.sub(r"\s+", " ", intro) and digest in intro
+    rerun = _soup("rerun.html")
+    lines = rerun.select_one("main pre").get_text().splitlines()
+    assert lines == citation.rerun_lines(), "Rerun it does not open with the archive's three lines"
+    assert digest in rerun.get_text() and rerun.select_one("main a.dp-archive")["href"] == name

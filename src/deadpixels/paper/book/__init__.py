@@ -189,6 +189,12 @@ HEADERS = {
     "top1": "top-1 (%)",
     "params_m": "parameters (M)",
     "p_holm": "p (Holm)",
+    "lattice": "lattice ratio",
+    "params": "parameters",
+    "odd_stride_layers": "layers with an odd kernel and an even stride",
+    "gates": "gates",
+    "input": "input (px)",
+    "x": "measure",
 }
 
 
@@ -200,6 +206,11 @@ def show(df: pd.DataFrame, precision: int = 3, index: bool = False) -> Any:
 
     df = df.rename(columns={c: header(c, HEADERS) for c in df.columns})
     styler = df.style.format(na_rep=NA).set_table_attributes('class="dp-table"')
+    words = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    if words:  # words read from the left; numbers stay right-aligned, digit under digit
+        styler = styler.set_properties(subset=words, **{"text-align": "left"}).set_table_styles(
+            {c: [{"selector": "th.col_heading", "props": "text-align: left"}] for c in words}, overwrite=False
+        )
     for col in df.columns:
         values = df[col]
         if is_p_column(col):
@@ -209,9 +220,31 @@ def show(df: pd.DataFrame, precision: int = 3, index: bool = False) -> Any:
     return styler if index else styler.hide(axis="index")
 
 
+#: Where black and white text contrast equally with a shade (relative luminance; WCAG): darker
+#: shades take white text. pandas' default (0.408) leaves white text on mid shades at 2:1.
+TEXT_ON_SHADE_LUMINANCE = 0.179
+
+
+def heat(styler: Any, column: str, cmap: str = "cividis") -> Any:
+    """Shade one column of a :func:`show` table by its values (a colour-blind-safe map), each cell's
+    text black or white, whichever reads better on its shade (4.5:1 or more)."""
+    from .formatting import header
+
+    return styler.background_gradient(
+        subset=[header(column, HEADERS)], cmap=cmap, text_color_threshold=TEXT_ON_SHADE_LUMINANCE
+    )
+
+
+def sortable(styler: Any) -> Any:
+    """Let the reader sort a :func:`show` table by clicking a header (``_static/sortable.js``)."""
+    return styler.set_table_attributes('class="dp-table sortable"')
+
+
 __all__ = [
     "figure",
     "show",
+    "heat",
+    "sortable",
     "StaleResultError",
     "book_scale",
     "results",

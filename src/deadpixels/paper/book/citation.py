@@ -1,10 +1,16 @@
-"""How to cite this artifact, from one source each: the version from ``pyproject.toml`` and the
-repository's location from ``_config.yml`` (``repository.url``; left out of the citation and of the
-book's buttons until it names a published location)."""
+"""How to cite this artifact, from one source each: the version from ``pyproject.toml``, the commit
+from git, the source archive of that commit (``git archive``, shipped beside the rendered book) with
+its SHA-256, the commit's Software Heritage identifier, and the repository's location from
+``_config.yml`` (``repository.url``; left out of the citation and of the book's buttons until it
+names a published location)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import html
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -38,17 +44,121 @@ def commit() -> str:
 
 
 def software_bibtex() -> str:
-    """The artifact's BibTeX entry: version, the commit it was built from, and its URL where one is
-    configured."""
-    url = repository_url()
+    """The artifact's BibTeX entry: version, the commit it was built from, that commit's SWHID, the
+    source archive with its SHA-256, and the URL where one is configured."""
+    url, swh, name = repository_url(), swhid(), archive_name()
+    archive = f"; source archive {name}, SHA-256 {archive_sha256()}" if name else ""
     return (
         "@software{deadpixels_reproduced,\n"
         "  title   = {Dead pixels, reproduced: a reproducible-paper book for Kim et al. (2023)},\n"
         "  author  = {{The deadpixels reproducibility team}},\n"
         f"  year    = {{2026}}, version = {{{version()}}},\n"
         + (f"  url     = {{{url}}},\n" if url else "")
-        + f"  note    = {{Jupyter Book and Python package deadpixels, commit {commit()}}}\n}}"
+        + (f"  swhid   = {{{swh}}},\n" if swh else "")
+        + f"  note    = {{Jupyter Book and Python package deadpixels, commit {commit()}{archive}}}\n}}"
     )
 
 
-__all__ = ["version", "repository_url", "commit", "software_bibtex"]
+def short_commit() -> str | None:
+    """The first 7 hex digits of the commit the book is built from, None where it is unknown."""
+    sha = commit().split()[0]
+    return sha[:7] if re.fullmatch(r"[0-9a-f]{40}", sha) else None
+
+
+def swhid() -> str | None:
+    """The commit's Software Heritage identifier. A revision's SWHID is its git commit hash (SWH
+    hashes revisions as git does), so it is known from git alone, before any archiving."""
+    sha = commit().split()[0]
+    return f"swh:1:rev:{sha}" if re.fullmatch(r"[0-9a-f]{40}", sha) else None
+
+
+def archive_name() -> str | None:
+    """The source archive's file name, ``deadpixels-<version>-<short commit>.tar.gz``; None outside
+    a git checkout (a book built from an archive names the archive it came from in its footer)."""
+    short = short_commit()
+    if short is None or not _in_checkout():
+        return None
+    return f"deadpixels-{version()}-{short}.tar.gz"
+
+
+def _in_checkout() -> bool:
+    from ..pipeline.provenance import git_state
+
+    return git_state().get("commit_from") is None
+
+
+@functools.cache
+def source_archive() -> bytes | None:
+    """The exact commit as a ``git archive`` (code, book, ``data/results``; gzip without a timestamp,
+    so the same commit always gives the same bytes and SHA-256), or None outside a git checkout."""
+    name = archive_name()
+    if name is None:
+        return None
+    prefix = name.removesuffix(".tar.gz") + "/"
+    out = subprocess.run(
+        ["git", "archive", "--format=tar.gz", f"--prefix={prefix}", commit().split()[0]],
+        cwd=ROOT,
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"git archive failed: {out.stderr.decode(errors='replace').strip()}")
+    return out.stdout
+
+
+def archive_sha256() -> str | None:
+    """The SHA-256 of :func:`source_archive`, None where there is none."""
+    data = source_archive()
+    return hashlib.sha256(data).hexdigest() if data is not None else None
+
+
+def rerun_lines(chapter: str = "01_rf_vs_accuracy") -> list[str] | None:
+    """The three shell lines that take a reader from the source archive to a rerun chapter: unpack
+    and enter it, install, recompute the chapter's experiments and rebuild the book."""
+    name = archive_name()
+    if name is None:
+        return None
+    folder = name.removesuffix(".tar.gz")
+    return [
+        f"tar xzf {name} && cd {folder}",
+        "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
+        f".venv/bin/python -m deadpixels run {chapter} --fresh && .venv/bin/jupyter-book build .",
+    ]
+
+
+def rerun_html(chapter: str = "01_rf_vs_accuracy") -> str:
+    """The opening of the "Rerun it" page: the source archive beside the book, its SHA-256, and the
+    three lines from it to a rerun chapter; in a book built from an archive, which commit it holds."""
+    name, lines = archive_name(), rerun_lines(chapter)
+    if name is None or lines is None:
+        return (
+            f"<p>This book was built outside a git checkout, from commit <code>{html.escape(commit())}</code>"
+            " (the commit its source archive names). The archive it was built from is what to share.</p>"
+        )
+    code = html.escape("\n".join(lines))
+    dirty = ""
+    if "uncommitted" in commit():
+        dirty = " It holds the commit, without the uncommitted changes this build was made with."
+    return (
+        f'<p>This book ships with its code and data: <a class="dp-archive" href="{name}">{name}</a>, the exact commit '
+        f"it was built from (<code>git archive</code>: the package, the book's sources and <code>data/results</code>), "
+        f"SHA-256 <code>{archive_sha256()}</code>.{dirty} Three lines take it to a rerun chapter (chapter 1 "
+        "recomputes in seconds; any chapter's name or number works) and a rebuilt book:</p>"
+        f'<div class="highlight-bash notranslate"><div class="highlight"><pre>{code}</pre></div></div>'
+    )
+
+
+__all__ = [
+    "version",
+    "repository_url",
+    "commit",
+    "short_commit",
+    "swhid",
+    "archive_name",
+    "source_archive",
+    "archive_sha256",
+    "rerun_lines",
+    "rerun_html",
+    "software_bibtex",
+]

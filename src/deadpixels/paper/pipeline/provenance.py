@@ -9,6 +9,7 @@ import hashlib
 import io
 import os
 import platform
+import re
 import subprocess
 import tarfile
 import tempfile
@@ -149,14 +150,36 @@ def _git(*args: str) -> str | None:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
+#: Filled in by ``git archive`` (``export-subst`` in .gitattributes): the commit an unpacked source
+#: archive holds, where there is no .git to ask.
+ARCHIVAL = REPO_ROOT / ".git_archival.txt"
+
+
+def _archived_commit() -> str | None:
+    try:
+        text = ARCHIVAL.read_text()
+    except OSError:
+        return None
+    found = re.search(r"^commit:\s*([0-9a-f]{40})\s*$", text, re.MULTILINE)
+    return found.group(1) if found else None
+
+
 def git_state() -> dict[str, Any]:
     """``commit`` (HEAD) and ``dirty``: whether the code, the requirements or the project file
     differ from that commit (None when unknown). Where the :data:`COMMIT_ENV` variable is set (a
     working tree copied from a commit, with no git or, as happened on a lent GPU machine, a stale
     .git of another commit), it names the commit instead, ``dirty`` is unknown and ``commit_from``
-    says so; :func:`source_hash_at` then checks the claim against the recorded source hash."""
+    says so; :func:`source_hash_at` then checks the claim against the recorded source hash. An
+    unpacked source archive (no .git, or inside another repository) names the commit it was made
+    from (:data:`ARCHIVAL`), again with ``dirty`` unknown."""
     if os.environ.get(COMMIT_ENV):
         return {"git_commit": os.environ[COMMIT_ENV], "dirty": None, "commit_from": COMMIT_ENV}
+    top = _git("rev-parse", "--show-toplevel")
+    if top is None or Path(top).resolve() != REPO_ROOT.resolve():  # no checkout, or someone else's around us
+        archived = _archived_commit()
+        if archived is not None:
+            return {"git_commit": archived, "dirty": None, "commit_from": ARCHIVAL.name}
+        return {"git_commit": None, "dirty": None}
     commit = _git("rev-parse", "HEAD")
     status = _git("status", "--porcelain", "--", "src", "requirements.txt", "pyproject.toml")
     return {"git_commit": commit, "dirty": None if status is None else bool(status)}
