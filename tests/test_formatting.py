@@ -28,3 +28,9 @@ def test_show_never_writes_nan_or_identifiers():
     html = book.show(df).to_html()
     assert "nan" not in html and "n/a" in html and "&lt; 0.001" in html
     assert "sigma_lo" not in html and "model name" in html and "94.1<" in html
+
+
+def test_show_styles_a_table_whose_hidden_index_repeats():
+    df = pd.concat([pd.DataFrame({"x": ["TRF"], "p": [0.5]}), pd.DataFrame({"x": ["ERF"], "p": [0.0]})])
+    html = book.show(df).to_html()  # a concatenation: index 0, 0
+    assert "TRF" in html and "ERF" in html and "&lt; 0.001" in html and "text-align: left" in html

@@ -187,3 +187,18 @@ def test_the_book_ships_its_source_archive_and_every_page_names_version_commit_a
     lines = rerun.select_one("main pre").get_text().splitlines()
     assert lines == citation.rerun_lines(), "Rerun it does not open with the archive's three lines"
     assert digest in rerun.get_text() and rerun.select_one("main a.dp-archive")["href"] == name
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_claims_table_writes_a_protocol_once_and_rows_name_it_in_short(page):
+    """A row states its evidence's size in short (model, steps, seeds) and links the protocol, which
+    is written out once, under its table: never in full in a row."""
+    soup = _soup(page)
+    protocols = {p for p in _claims()["protocol"] if len(p) > 40}
+    for table in soup.select("main table.claims"):
+        cells = [td.get_text(" ", strip=True) for td in table.select('tbody td[data-label^="evidence"]')]
+        assert cells, f"{page}: a claims table without an evidence column"
+        full = sorted({p[:60] for p in protocols for c in cells if p in c})
+        assert not full, f"{page}: a protocol written out in a row: {full[:2]}"
+        for link in table.select('a[href^="#protocol-"]'):
+            assert soup.find(id=link["href"][1:]) is not None, f"{page}: {link['href']} has no protocol under it"

@@ -205,6 +205,8 @@ def show(df: pd.DataFrame, precision: int = 3, index: bool = False) -> Any:
     from .formatting import NA, column_formatter, header, is_p_column, is_percent_column, p_value
 
     df = df.rename(columns={c: header(c, HEADERS) for c in df.columns})
+    if not index:  # a hidden index may repeat (a concatenation); styling by cell needs unique labels
+        df = df.reset_index(drop=True)
     styler = df.style.format(na_rep=NA).set_table_attributes('class="dp-table"')
     words = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     if words:  # words read from the left; numbers stay right-aligned, digit under digit

@@ -4,6 +4,7 @@ each claim's latest revision entry (the log itself is the changelog's)."""
 
 from __future__ import annotations
 
+import hashlib
 import html
 from functools import lru_cache
 
@@ -97,7 +98,15 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return t.loc[:, t.loc["all"] > 0]  # an evidence level no claim has (yet) gets no column
 
 
-def _evidence_cell(r: object, ref: dict[str, str]) -> str:
+def _protocol_refs(table: pd.DataFrame) -> tuple[dict[str, str], str]:
+    """Each distinct protocol of a claims table with its tag (P1, P2, ...) and the anchor prefix of
+    this table (several claims tables can share a page)."""
+    protocols = list(dict.fromkeys(p for p in table["protocol"] if isinstance(p, str) and p))
+    key = hashlib.sha1("\0".join(table["claim_id"]).encode()).hexdigest()[:6]
+    return {p: f"P{i}" for i, p in enumerate(protocols, start=1)}, f"protocol-{key}-"
+
+
+def _evidence_cell(r: object, ref: dict[str, str], anchor: str) -> str:
     """The evidence level and its size in short (model, steps, seeds), with a link to the protocol
     written out once under the table."""
     from .answer import evidence_of
@@ -106,22 +115,29 @@ def _evidence_cell(r: object, ref: dict[str, str]) -> str:
     if r.protocol not in ref:  # type: ignore[attr-defined]
         return html.escape(r.evidence)  # type: ignore[attr-defined]
     tag = ref[r.protocol]  # type: ignore[attr-defined]
-    return f'{html.escape(evidence_of(row))}<br><small>protocol <a href="#protocol-{tag}">{tag}</a></small>'
+    return f'{html.escape(evidence_of(row))}<br><small>protocol <a href="#{anchor}{tag}">{tag}</a></small>'
+
+
+def _protocol_legend(ref: dict[str, str], anchor: str) -> str:
+    """The protocols of a claims table, each written out once, under it."""
+    if not ref:
+        return ""
+    items = "".join(f'<li id="{anchor}{tag}"><b>{tag}</b>: {html.escape(p)}</li>' for p, tag in ref.items())
+    return f'<p><small>The protocols (sizes) of the evidence:</small></p><ol class="dp-protocols">{items}</ol>'
 
 
 def main_table_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html") -> str:
     """The claims as an HTML table: statement and numbers wrap, verdicts coloured, chapters linked."""
     cols = ["claim", "paper", "evidence and size", "the paper says", "we find", "verdict"]
     head = "".join(f"<th>{c}</th>" for c in cols)
-    protocols = list(dict.fromkeys(p for p in table["protocol"] if isinstance(p, str) and p))
-    ref = {p: f"P{i}" for i, p in enumerate(protocols, start=1)}  # each protocol written once, under the table
+    ref, anchor = _protocol_refs(table)  # each protocol written once, under the table
     rows = []
     for r in table.itertuples():
         chapter = f'<a href="{chapter_link.format(r.chapter)}">{CHAPTER_TITLES.get(r.chapter, r.chapter)}</a>'
         cells = [
             f"<b>{html.escape(r.claim_id)}</b><br>{html.escape(r.statement)}<br><small>{chapter}</small>",
             html.escape(r.paper_ref),
-            _evidence_cell(r, ref),
+            _evidence_cell(r, ref, anchor),
             html.escape(r.paper),
             html.escape(r.ours),
             f'<span class="{_slug(r.verdict)}">{html.escape(r.verdict)}</span>'
@@ -135,11 +151,9 @@ def main_table_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html")
             ),
         ]
         rows.append("<tr>" + "".join(f'<td data-label="{k}">{c}</td>' for k, c in zip(cols, cells)) + "</tr>")
-    legend = "".join(f'<li id="protocol-{ref[p]}"><b>{ref[p]}</b>: {html.escape(p)}</li>' for p in protocols)
     return (
         f'<table class="dp-table dp-wide claims"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-        + (f'<p><small>The protocols (sizes) of the evidence:</small></p><ol class="dp-protocols">{legend}</ol>'
-           if protocols else "")
+        + _protocol_legend(ref, anchor)
     )
 
 
@@ -162,16 +176,17 @@ def headline(table: pd.DataFrame) -> str:
 
 def overview_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html", rules: bool = False) -> str:
     """The intro's table: one row per claim with its chapter, the paper's number, ours, the evidence
-    (with its size) and the verdict as a coloured badge; becomes stacked cards on a narrow screen."""
+    (its size in short, the protocol written out once under the table) and the verdict as a
+    coloured badge; becomes stacked cards on a narrow screen."""
+    ref, anchor = _protocol_refs(table)
     rows = []
     for r in table.itertuples():
         link = f'<a href="{chapter_link.format(r.chapter)}">{html.escape(r.claim_id)}</a>'
-        size = f"<br><small>{html.escape(r.protocol)}</small>" if r.protocol else ""
         cells = [
             ("claim", f"{link}<br>{html.escape(r.statement)}"),
             ("the paper", html.escape(r.paper)),
             ("we find", html.escape(r.ours)),
-            ("evidence", html.escape(r.evidence) + size),
+            ("evidence", _evidence_cell(r, ref, anchor)),
             (
                 "verdict",
                 f'<span class="badge-verdict {_slug(r.verdict)}">{html.escape(r.verdict)}</span>'
@@ -182,7 +197,8 @@ def overview_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html", r
         rows.append("<tr>" + "".join(f'<td data-label="{k}">{v}</td>' for k, v in cells) + "</tr>")
     head = "".join(f"<th>{k}</th>" for k in ("claim", "the paper", "we find", "evidence", "verdict"))
     body = "".join(rows)
-    return f'<table class="dp-table dp-wide claims cards"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    table_html = f'<table class="dp-table dp-wide claims cards"><thead><tr>{head}</tr></thead><tbody>{body}'
+    return table_html + "</tbody></table>" + _protocol_legend(ref, anchor)
 
 
 def coverage(table: pd.DataFrame) -> pd.DataFrame:
