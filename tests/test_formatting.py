@@ -34,3 +34,12 @@ def test_show_styles_a_table_whose_hidden_index_repeats():
     df = pd.concat([pd.DataFrame({"x": ["TRF"], "p": [0.5]}), pd.DataFrame({"x": ["ERF"], "p": [0.0]})])
     html = book.show(df).to_html()  # a concatenation: index 0, 0
     assert "TRF" in html and "ERF" in html and "&lt; 0.001" in html and "text-align: left" in html
+
+
+def test_the_holm_corrected_p_values_under_a_verdict_read_like_every_table():
+    from types import SimpleNamespace
+
+    from deadpixels.paper.book.report import notes_html
+
+    row = SimpleNamespace(claim_id="x", stability="", vs_paper="", at_edge="", p_holm="5.37e-05; 0.13; 1")
+    assert "Holm-corrected p: &lt; 0.001; 0.130; 1.000<" in notes_html(row)

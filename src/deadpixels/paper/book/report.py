@@ -71,6 +71,13 @@ def _flipped() -> dict[str, str]:
     return flips()
 
 
+def _p_values(text: str) -> str:
+    """claims.csv's p-values ("5.37e-05; 0.13") as every table writes them: "< 0.001" or three decimals."""
+    from .formatting import p_value
+
+    return "; ".join(p_value(float(p)) for p in text.split("; ")) if text else ""
+
+
 def notes_html(r: object) -> str:
     """What sits under a verdict: its stability, a flip on a committed rerun under other settings,
     where each CI stands against the paper's values, CI ends at a decision boundary and the
@@ -80,7 +87,7 @@ def notes_html(r: object) -> str:
         ("verdict on a rerun: ", _flipped().get(_text(r, "claim_id"), "")),
         ("vs paper: ", _text(r, "vs_paper")),
         ("at the edge: ", _text(r, "at_edge")),
-        ("Holm-corrected p: ", _text(r, "p_holm")),
+        ("Holm-corrected p: ", _p_values(_text(r, "p_holm"))),
     ]
     return "".join(f"<br><small>{label}{html.escape(v)}</small>" for label, v in parts if v)
 
