@@ -78,6 +78,7 @@ NAMES = [
     r"\b[Ss]tage-\d\b|\blayer\d\b",
     r"\b\d+(?:\.\d+)?% (?:CIs?|interval|confidence|bootstrap)\b|\btwo-sided \d+%|\b\d+% power\b",
     r"\b[a-f0-9]{7}\b",  # commits
+    r"\bSHA-(?:1|256)\b|\bswh:1\b",  # hash names
     r"\[\d+\. ",  # a numbered chapter's link text
     r"\bseeds? \d\b|\bstages? \d(?: and \d)?\b|\b[123]-D\b",  # identifiers: which seed, which stage
     r"\bAcc@\d\b|\btop-\d\b|\bInception-v\d\b",
