@@ -41,5 +41,5 @@ def test_the_holm_corrected_p_values_under_a_verdict_read_like_every_table():
 
     from deadpixels.paper.book.report import notes_html
 
-    row = SimpleNamespace(claim_id="x", stability="", vs_paper="", at_edge="", p_holm="5.37e-05; 0.13; 1")
-    assert "Holm-corrected p: &lt; 0.001; 0.130; 1.000<" in notes_html(row)
+    row = SimpleNamespace(claim_id="x", stability="", vs_paper="", at_edge="", p_holm="5.37e-05; 0.13; 1; n/a")
+    assert "Holm-corrected p: &lt; 0.001; 0.130; 1.000; n/a<" in notes_html(row)

@@ -72,10 +72,17 @@ def _flipped() -> dict[str, str]:
 
 
 def _p_values(text: str) -> str:
-    """claims.csv's p-values ("5.37e-05; 0.13") as every table writes them: "< 0.001" or three decimals."""
+    """claims.csv's p-values ("5.37e-05; 0.13; n/a") as every table writes them: "< 0.001" or three
+    decimals; a word ("n/a": no contrast there) stays as it is."""
     from .formatting import p_value
 
-    return "; ".join(p_value(float(p)) for p in text.split("; ")) if text else ""
+    def one(p: str) -> str:
+        try:
+            return p_value(float(p))
+        except ValueError:
+            return p
+
+    return "; ".join(one(p) for p in text.split("; ")) if text else ""
 
 
 def notes_html(r: object) -> str:
