@@ -1,6 +1,7 @@
 """One number format for every book table."""
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -43,3 +44,11 @@ def test_the_holm_corrected_p_values_under_a_verdict_read_like_every_table():
 
     row = SimpleNamespace(claim_id="x", stability="", vs_paper="", at_edge="", p_holm="5.37e-05; 0.13; 1; n/a")
     assert "Holm-corrected p: &lt; 0.001; 0.130; 1.000; n/a<" in notes_html(row)
+
+
+def test_every_row_of_claims_csv_renders_its_notes():
+    from deadpixels.paper.book.report import notes_html
+
+    root = Path(__file__).resolve().parents[1]
+    table = pd.read_csv(root / "data" / "results" / "claims.csv", dtype=str, keep_default_na=False)
+    assert all(isinstance(notes_html(r), str) for r in table.itertuples())
