@@ -38,7 +38,8 @@ def write_archive(app):  # noqa: ANN001, ANN201
         return
     from deadpixels.paper.book import citation
 
-    name, data = citation.archive_name(), citation.source_archive()
+    facts = app.config.html_context  # the name and digest every footer shows, read once (add_facts)
+    name, digest, data = facts.get("dp_archive"), facts.get("dp_archive_sha256"), citation.source_archive()
     if name is None or data is None:
         return
     out = Path(app.outdir)
@@ -46,7 +47,7 @@ def write_archive(app):  # noqa: ANN001, ANN201
     tmp = out / (name + ".part")
     tmp.write_bytes(data)
     tmp.replace(out / name)  # never a half-written archive under the final name
-    (out / (name + ".sha256")).write_text(f"{citation.archive_sha256()}  {name}\n")
+    (out / (name + ".sha256")).write_text(f"{digest}  {name}\n")
 
 
 def footer_html(context: dict, link: str | None) -> str:

@@ -59,44 +59,56 @@ def software_bibtex() -> str:
     )
 
 
+#: The chapter whose rerun "Rerun it" shows: its experiment recomputes in seconds.
+RERUN_CHAPTER = "01_rf_vs_accuracy"
+_SHA = re.compile(r"[0-9a-f]{40}")
+
+
+def _sha() -> str | None:
+    """The full hash of the commit the book is built from, None where it is unknown."""
+    sha = commit().split()[0]
+    return sha if _SHA.fullmatch(sha) else None
+
+
 def short_commit() -> str | None:
     """The first 7 hex digits of the commit the book is built from, None where it is unknown."""
-    sha = commit().split()[0]
-    return sha[:7] if re.fullmatch(r"[0-9a-f]{40}", sha) else None
+    sha = _sha()
+    return sha[:7] if sha else None
 
 
 def swhid() -> str | None:
     """The commit's Software Heritage identifier. A revision's SWHID is its git commit hash (SWH
     hashes revisions as git does), so it is known from git alone, before any archiving."""
-    sha = commit().split()[0]
-    return f"swh:1:rev:{sha}" if re.fullmatch(r"[0-9a-f]{40}", sha) else None
+    sha = _sha()
+    return f"swh:1:rev:{sha}" if sha else None
 
 
 def archive_name() -> str | None:
     """The source archive's file name, ``deadpixels-<version>-<short commit>.tar.gz``; None outside
     a git checkout (a book built from an archive names the archive it came from in its footer)."""
-    short = short_commit()
-    if short is None or not _in_checkout():
-        return None
-    return f"deadpixels-{version()}-{short}.tar.gz"
-
-
-def _in_checkout() -> bool:
     from ..pipeline.provenance import git_state
 
-    return git_state().get("commit_from") is None
+    state = git_state()  # once: its commit, and whether git (not an archive or a variable) named it
+    sha = state.get("git_commit") or ""
+    if state.get("commit_from") is not None or not _SHA.fullmatch(sha):
+        return None
+    return f"deadpixels-{version()}-{sha[:7]}.tar.gz"
 
 
-@functools.cache
 def source_archive() -> bytes | None:
     """The exact commit as a ``git archive`` (code, book, ``data/results``; gzip without a timestamp,
     so the same commit always gives the same bytes and SHA-256), or None outside a git checkout."""
     name = archive_name()
     if name is None:
         return None
-    prefix = name.removesuffix(".tar.gz") + "/"
+    return _git_archive(commit().split()[0], name.removesuffix(".tar.gz") + "/")
+
+
+@functools.lru_cache(maxsize=4)
+def _git_archive(sha: str, prefix: str) -> bytes:
+    """``git archive`` of one commit, made once per process and commit (a new commit is a new key)."""
     out = subprocess.run(
-        ["git", "archive", "--format=tar.gz", f"--prefix={prefix}", commit().split()[0]],
+        ["git", "archive", "--format=tar.gz", f"--prefix={prefix}", sha],
         cwd=ROOT,
         capture_output=True,
         check=False,
@@ -113,7 +125,7 @@ def archive_sha256() -> str | None:
     return hashlib.sha256(data).hexdigest() if data is not None else None
 
 
-def rerun_lines(chapter: str = "01_rf_vs_accuracy") -> list[str] | None:
+def rerun_lines(chapter: str = RERUN_CHAPTER) -> list[str] | None:
     """The three shell lines that take a reader from the source archive to a rerun chapter: unpack
     and enter it, install, recompute the chapter's experiments and rebuild the book."""
     name = archive_name()
@@ -127,11 +139,11 @@ def rerun_lines(chapter: str = "01_rf_vs_accuracy") -> list[str] | None:
     ]
 
 
-def rerun_html(chapter: str = "01_rf_vs_accuracy") -> str:
+def rerun_html(chapter: str = RERUN_CHAPTER) -> str:
     """The opening of the "Rerun it" page: the source archive beside the book, its SHA-256, and the
     three lines from it to a rerun chapter; in a book built from an archive, which commit it holds."""
     name, lines = archive_name(), rerun_lines(chapter)
-    if name is None or lines is None:
+    if name is None or lines is None:  # no checkout: nothing to archive
         return (
             f"<p>This book was built outside a git checkout, from commit <code>{html.escape(commit())}</code>"
             " (the commit its source archive names). The archive it was built from is what to share.</p>"
