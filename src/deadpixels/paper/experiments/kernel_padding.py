@@ -14,7 +14,8 @@ from ...kernel_padding import find_odd_stride_layers, kernel_pad
 from ..lab.models import RESNETS, torchvision_model
 from ..pipeline.context import RunContext
 from ..pipeline.experiment import Experiment, Tolerance
-from .classifiers import ClassifierConfig, run_classification, run_imbalance_archs
+from .classifiers import GRID as CLASSIFIER_GRID
+from .classifiers import IMBALANCE_GRID, ClassifierConfig, run_classification, run_imbalance_archs
 
 #: The six ResNets of the paper's Table 3.
 SIX = ("resnet50", "resnet101", "wide_resnet50_2", "wide_resnet101_2", "resnext50_32x4d", "resnext101_32x8d")
@@ -116,8 +117,11 @@ EXPERIMENTS = [
                 n_train=1024,
                 n_val=256,
                 n_test=256,
+                # registered 2026-12-07 (issue #40, claims.power): 12 paired seeds for vanilla and KP,
+                # 8 for each comparator
+                seeds=(0, 1, 2, 3, 4, 5, 6, 7),
                 extra_seed_methods=("vanilla", "kp"),
-                extra_seeds=(1, 2),
+                extra_seeds=(8, 9, 10, 11),
             ),
             "paper": ClassifierConfig(
                 archs=SIX,
@@ -136,6 +140,7 @@ EXPERIMENTS = [
         },
         run_classification,
         _TRAINED,
+        CLASSIFIER_GRID,
     ),
     Experiment(
         "imbalance_archs",
@@ -158,5 +163,6 @@ EXPERIMENTS = [
         },
         run_imbalance_archs,
         _TRAINED,
+        IMBALANCE_GRID,
     ),
 ]

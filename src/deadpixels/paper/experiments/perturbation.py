@@ -107,8 +107,9 @@ EXPERIMENTS = [
                 width=0.25,
                 size=64,
                 box=4,
-                epochs=20,
-                seeds=(0, 1, 2, 3, 4),
+                # registered 2026-12-07 (issue #40, claims.power): the paper's 50-epoch horizon, 16 paired seeds
+                epochs=50,
+                seeds=tuple(range(16)),
                 n_train=2048,
                 n_test=256,
             ),
