@@ -11,12 +11,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .erf import structural_erf, untraced_structural_erf
+from .erf import structural_erf
 from .fitting import imbalance_indices, lattice_ratio
 from .graph import UntraceableModel
 from .kernel_padding import OddStrideLayer, find_odd_stride_layers, kernel_pad
 from .operations import NOT_A_CNN
 from .receptive_field import TheoreticalRF, theoretical_rf
+from .untraced_erf import untraced_structural_erf
 from .utils import input_pair
 
 

@@ -13,9 +13,9 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .graph import available_targets, cut_at, input_channels, trace, truncate
-from .linearised import linearise, linearise_modules
+from .linearised import linearise
 from .receptive_field import propagate, target_node
-from .utils import full_float32, input_pair
+from .utils import full_float32
 
 #: Where on the target map F is taken: ``"center"`` (``(H // 2, W // 2)``, the paper's [3, 3] of a
 #: 7x7 map) or an explicit ``(row, col)``.
@@ -273,19 +273,3 @@ def structural_erf(
         objective = out.reshape(1, -1)[:, 0].sum()
     (grad,) = torch.autograd.grad(objective, x)
     return F.relu(grad.mean(dim=1))[0].cpu().numpy().astype(np.float64)
-
-
-def untraced_structural_erf(model: nn.Module, input_size: int | tuple[int, int] = 224) -> np.ndarray:
-    """The structural output ERF of a model torch.fx cannot trace, from its module tree and autograd
-    (:func:`~deadpixels.linearised.linearise_modules`): the input gradient of its first output for
-    an all-ones float64 input. Gates are not held constant here (their term is flat, see
-    :mod:`deadpixels.gates`), and no TRF comes with it."""
-    root = linearise_modules(model).double()
-    x = torch.ones(1, input_channels(model), *input_pair(input_size), dtype=torch.float64, requires_grad=True)
-    try:
-        out = root(x)
-    except (RuntimeError, AttributeError, TypeError) as exc:  # e.g. a forward that reads a replaced module
-        raise ValueError(f"its weight-free copy does not run ({type(exc).__name__}: {exc})") from exc
-    first = channel_mean_at(out, "center", "output") if out.dim() == 4 else out.reshape(1, -1)[:, 0]
-    (grad,) = torch.autograd.grad(first.sum(), x)
-    return F.relu(grad.mean(dim=1))[0].cpu().numpy()

@@ -77,6 +77,8 @@ def verify_command(args: argparse.Namespace) -> int:
             + (f"; {reported} per-seed values differ (reported, not required)" if reported else "")
             + ("" if bad.empty else f"; {len(bad)} MISMATCH")
         )
+        for item, note in zip(bad["item"], bad["note"]):  # which rows moved, in full
+            print(f"   MISMATCH {item}: {note}" if note else f"   MISMATCH {item}")
         if not bad.empty:
             failed.append(name)
     write_report(args.report, reports, args)

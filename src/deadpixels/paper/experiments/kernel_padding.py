@@ -11,7 +11,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ...kernel_padding import find_odd_stride_layers, kernel_pad
-from ..lab.models import RESNETS, torchvision_model
+from ..lab.models import RESNETS, portable_init, torchvision_model
 from ..pipeline.context import RunContext
 from ..pipeline.experiment import Experiment, Tolerance
 from .classifiers import GRID as CLASSIFIER_GRID
@@ -39,8 +39,8 @@ def run_kp_exact(config: KPExactConfig, ctx: RunContext) -> dict[str, Any]:
     rows = []
     gen = torch.Generator().manual_seed(0)
     for name in tqdm(config.models, desc="KP exactness", disable=not progress):
-        torch.manual_seed(0)
-        model = torchvision_model(name).double()
+        with portable_init(0):  # the same random model on every CPU, so max_abs_output is exact too
+            model = torchvision_model(name)
         for m in model.modules():  # non-trivial BN statistics, as in a trained model
             if isinstance(m, torch.nn.BatchNorm2d):
                 m.running_mean.normal_(0, 0.1, generator=gen)

@@ -3,8 +3,10 @@ width-reduced, kernel-padded and anti-aliased (BlurPool) variants."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -113,6 +115,23 @@ def _pretrained(name: str, weights: str) -> nn.Module:
             f"downloaded from {w.url} on first use; without network, place that file in {hub}/checkpoints/. "
             "Paper-scale results need these weights."
         ) from exc
+
+
+@contextlib.contextmanager
+def portable_init(seed: int = 0) -> Iterator[None]:
+    """Random initialisation that is the same on every x86 CPU: seeded, and drawn in float64.
+
+    torch's float32 ``normal_`` (kaiming and trunc-normal inits) takes a vectorised path on AVX2 and
+    AVX512 CPUs that rounds differently from the scalar one (``ATEN_CPU_CAPABILITY=default``), so a
+    float32 model built from the same seed differs per instruction set; float64 draws do not. Models
+    built inside this context are float64; cast them with ``.float()`` where float32 is wanted."""
+    previous = torch.get_default_dtype()
+    torch.manual_seed(seed)
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(previous)
 
 
 def build_model(

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from torch import nn
 
+from .models import portable_init
+
 #: The pinned timm version the census's cached result was computed with.
 TIMM_VERSION = "1.0.31"
 FAMILIES_FILE = Path(__file__).with_name("timm_families.csv")
@@ -33,17 +35,20 @@ def timm_families() -> tuple[tuple[str, str], ...]:
         return tuple((row["family"], row["model"]) for row in csv.DictReader(f))
 
 
-def timm_model(name: str) -> nn.Module:
-    """A randomly initialised timm model by name, in eval mode (no weights are downloaded)."""
+def timm_model(name: str, seed: int = 0) -> nn.Module:
+    """A randomly initialised timm model by name, in eval mode (no weights are downloaded), float32,
+    initialised from ``seed`` the same way on every CPU (:func:`~.models.portable_init`): the ERF of a
+    model analysed from its module tree depends on its random weights."""
     timm = _timm()
     names = timm.list_models()
     if name not in names:
         close = difflib.get_close_matches(name, names, n=5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise ValueError(f"unknown timm model {name!r}{hint} (timm.list_models() has {len(names)})")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), portable_init(seed):
         warnings.simplefilter("ignore")
-        return timm.create_model(name, pretrained=False).eval()
+        model = timm.create_model(name, pretrained=False)
+    return model.float().eval()
 
 
 def timm_input_size(model: nn.Module, default: int = 224) -> int:

@@ -36,10 +36,28 @@ class Comparison:
     required: bool = True  # False: reported, not required (a trained experiment's per-seed values)
 
 
-def _numeric_diff(a: pd.Series, b: pd.Series, tol: Tolerance) -> tuple[float, bool]:
+def _numeric_diff(a: pd.Series, b: pd.Series, tol: Tolerance) -> tuple[float, np.ndarray]:
+    """The largest difference, and which rows agree."""
     a, b = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
     diff = np.where(np.isnan(a) & np.isnan(b), 0.0, np.abs(a - b))
-    return float(np.nanmax(diff)) if diff.size else 0.0, bool(np.all(tol.allows(a, b)))
+    return float(np.nanmax(diff)) if diff.size else 0.0, np.asarray(tol.allows(a, b), dtype=bool)
+
+
+def _row_names(table: pd.DataFrame) -> list[str]:
+    """A name per row: its text columns (model, method, ...) and integer ones named like an id (seed)."""
+    keys = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c]) or c in ("seed", "step", "cell")]
+    if not keys:
+        return [f"row {i}" for i in range(len(table))]
+    return [", ".join(f"{k}={table[k].iloc[i]}" for k in keys[:3]) for i in range(len(table))]
+
+
+def _mismatches(table: pd.DataFrame, col: str, rerun: pd.Series, agree: np.ndarray, shown: int = 3) -> str:
+    """The rows that disagree, each with its cached and rerun value (at most ``shown``, then a count)."""
+    bad = np.flatnonzero(~agree)
+    names = _row_names(table)
+    parts = [f"{names[i]}: cached {float(table[col].iloc[i])!r}, rerun {float(rerun.iloc[i])!r}" for i in bad[:shown]]
+    more = f"; and {len(bad) - shown} more rows" if len(bad) > shown else ""
+    return "; ".join(parts) + more
 
 
 def compare_tables(cached: Result, fresh: Result, tol: Tolerance) -> list[Comparison]:
@@ -61,8 +79,10 @@ def compare_tables(cached: Result, fresh: Result, tol: Tolerance) -> list[Compar
             continue
         for col in a.columns:
             if pd.api.types.is_numeric_dtype(a[col]) and pd.api.types.is_numeric_dtype(b[col]):
-                diff, ok = _numeric_diff(a[col], b[col], tol)
-                out.append(Comparison(f"{name}.{col}", diff, tol.describe(), ok))
+                diff, agree = _numeric_diff(a[col], b[col], tol)
+                ok = bool(agree.all())
+                note = "" if ok else _mismatches(a, col, b[col], agree)
+                out.append(Comparison(f"{name}.{col}", diff, tol.describe(), ok, note))
             else:
                 same = (a[col].astype(str) == b[col].astype(str)).fillna(False) | (a[col].isna() & b[col].isna())
                 equal = bool(same.all())
