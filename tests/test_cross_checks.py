@@ -32,7 +32,7 @@ def test_a_held_verdict_and_its_contrasts_are_counted(tmp_path):
     t = cross_checks.claim_checks(tmp_path)
     row = t.iloc[0]
     assert row["claim"] == "kp-lowers-l1" and row["verdict"] == "same"
-    assert row["contrasts inside the cached CI"] == "1 of 2"
+    assert row["contrasts that agree"] == "1 of 2"
     assert row["per-seed values that differ"] == "1 of 4 items of kp_finetune"
     assert "--jobs 2 --threads 1" in row["rerun"] and cross_checks.flips(tmp_path) == {}
 

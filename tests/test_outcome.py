@@ -62,3 +62,11 @@ def test_holm_is_step_down_monotone_and_skips_nan():
     adjusted = holm([0.01, 0.04, float("nan"), 0.03])
     assert adjusted[0] == pytest.approx(0.03) and adjusted[3] == pytest.approx(0.06)
     assert adjusted[1] == pytest.approx(0.06) and np.isnan(adjusted[2])
+
+
+def test_a_ci_end_next_to_the_papers_range_is_at_the_edge():
+    """table2-gpu's case: the size CI [0.748, 0.831] against the paper's lowest ratio 0.827, a verdict by range."""
+    paper = tuple(np.log(v) for v in (0.827, 0.95, 1.02))
+    c = _c(np.log(0.748), np.log(0.831), paper, log=True)
+    assert any("next to the paper's lowest value at x0.83" in e for e in edges(c))
+    assert edges(_c(np.log(0.5), np.log(0.6), paper, log=True)) == []

@@ -8,6 +8,7 @@ import dataclasses
 import functools
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,25 @@ def test_a_broken_log_is_refused_with_the_line_named(tmp_path):
 @pytest.mark.parametrize("name", ["L1_REGION", "COST_REGION", "MICRO_REGION"])
 def test_the_paper_regions_lie_on_the_papers_side(name):
     assert getattr(regions, name).hi < 0
+
+
+def test_a_fingerprint_moves_with_a_core_function_a_rule_reaches(monkeypatch):
+    """fig2-coverage reads kernel_padding.window_coverage (the core): editing it moves the fingerprint."""
+    from deadpixels import kernel_padding
+
+    c = _claim("fig2-coverage")
+    before = fingerprint(c)
+    original = kernel_padding.window_coverage
+
+    def window_coverage(length: int, kernel: int, stride: int, padding: int = 0):  # noqa: ANN202
+        return original(length, kernel, stride, padding)[::-1]
+
+    window_coverage.__module__ = original.__module__
+    monkeypatch.setitem(c.evaluate.__globals__, "window_coverage", window_coverage)
+    assert fingerprint(c) != before
+
+
+def test_fingerprints_are_the_same_in_a_fresh_process():
+    code = "import json; from deadpixels.paper.claims import fingerprints as f; print(json.dumps(f.fingerprints()))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == fingerprints()

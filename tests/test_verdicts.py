@@ -74,3 +74,21 @@ def test_a_region_must_be_on_one_side_of_zero():
 
 def test_every_verdict_has_one_meaning():
     assert set(V.MEANING) == set(V.VERDICTS)
+
+
+def test_every_not_testable_row_names_one_reason_and_ungated_only_where_the_kp_gate_decided():
+    """claims.csv: a 'not testable' verdict has a reason from REASONS, no other verdict has one, and a
+    verdict without the KP gate is shown only where the KP gate alone made the row not testable."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from deadpixels.paper.claims.verdicts import NOT_TESTABLE, REASONS
+
+    t = pd.read_csv(Path(__file__).resolve().parents[1] / "data/results/claims.csv", keep_default_na=False)
+    untestable = t["verdict"] == NOT_TESTABLE
+    assert t.loc[untestable, "reason"].isin(list(REASONS)).all()
+    assert (t.loc[~untestable, "reason"] == "").all()
+    gated = t["ungated_verdict"] != ""
+    assert (t.loc[gated, "reason"] == "kp-not-in-effect").all()
+    assert (t.loc[gated, "ungated_verdict"] != NOT_TESTABLE).all()

@@ -122,6 +122,8 @@ def verdicts(chapter: str, scale: str | None = None) -> pd.DataFrame:
             "p_holm",
             "kp_effect",
             "kp_in_effect",
+            "reason",
+            "ungated_verdict",
             "rule",
         ]
     ]

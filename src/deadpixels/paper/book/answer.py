@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..claims.finetuned import PAPER_STEPS
+from ..claims.verdicts import REASONS
 
 
 @dataclass(frozen=True)
@@ -26,18 +27,23 @@ class PaperClaim:
 
 PAPER_CLAIMS = (
     PaperClaim("01_rf_vs_accuracy", "RF size does not predict accuracy",
-               (("trf-not-accuracy", "TRF, nine ResNets"), ("erf-not-accuracy", "trained ERF, EfficientNet-Lite"))),
+               (("trf-not-accuracy", "TRF, nine ResNets"), ("trf-not-accuracy-zoo", "TRF, every torchvision CNN"),
+                ("erf-not-accuracy", "trained ERF, EfficientNet-Lite"))),
     PaperClaim("02_erf_saturation", "The ERF saturates with depth",
                (("erf-saturation", "EfficientNet-Lite0 to Lite2"), ("erf-saturation-resnets", "ResNet-50 to -152"))),
     PaperClaim("03_dead_pixels", "Dead pixels come from odd kernels with even strides",
                (("checkerboard", "checkerboard in trained ERFs"), ("cause-odd-even", "odd/even as the cause"))),
     PaperClaim("04_kernel_padding",
                "Kernel padding removes the imbalance, more smoothly than noise or anti-aliasing, at about 1% accuracy",
-               (("kp-lattice-gpu", "flattens the checkerboard (fine-tuned)"),
-                ("kp-smoother-gpu", "smoother than noise training"), ("kp-accuracy-gpu", "accuracy cost"),
+               (("kp-fills-in-paper", "the paper's zero-init KP fills in by its length"),
+                ("kp-lattice-gpu", "flattens the checkerboard (fine-tuned)"),
+                ("kp-smoother-gpu", "smoother than noise training and BlurPool"), ("kp-accuracy-gpu", "accuracy cost"),
+                ("kp-lattice-scratch", "flattens the checkerboard, trained from scratch"),
                 ("kp-lowers-l1-scratch", "lower L1, trained from scratch"))),
     PaperClaim("05_perturbation", "The imbalance hurts tasks where single pixels matter",
-               (("theorem1-gpu", "Theorem 1 (fine-tuned)"), ("theorem1-scratch", "Theorem 1 (from scratch)"),
+               (("theorem1-gpu", "Theorem 1 (fine-tuned, gpu scale)"),
+                ("theorem1", "Theorem 1 (fine-tuned, cpu scale)"),
+                ("theorem1-scratch", "Theorem 1 (from scratch)"),
                 ("micro-object", "micro-object task"), ("translation-gpu", "translation"))),
 )
 
@@ -52,7 +58,7 @@ PLAIN = {
     "not reproduced": "does not hold",
     "smaller than the paper's": "holds, but smaller than the paper's",
     "larger than the paper's": "holds, and larger than the paper's",
-    "inconclusive": "inconclusive (the CI holds both no effect and the paper's)",
+    "inconclusive": "undecided",
     "not testable at this scale": "not testable here",
     "not run at this scale": "not run yet",
 }
@@ -113,13 +119,30 @@ def caveat_of(rows: list[pd.Series]) -> str:
     return "none beyond the evidence named"
 
 
+def finding_of(row: pd.Series) -> str:
+    """What one claim's row says, in plain words: its verdict, why it is not testable, and where its CI
+    stands against the paper's own values (all read from the row, none typed)."""
+    text = PLAIN.get(row["verdict"], row["verdict"])
+    reason = _text(row.get("reason"))
+    if reason:
+        text += f" ({REASONS.get(reason, reason).split(' (')[0]})"
+    if _text(row.get("ungated_verdict")):
+        text += f"; {row['ungated_verdict']} without the KP gate"
+    vs = _text(row.get("vs_paper"))
+    if "excludes every value the paper reported" in vs and row["verdict"] != "not reproduced":
+        text += "; the paper's own values lie outside our CI"
+    elif "includes every value the paper reported" in vs and row["verdict"] == "inconclusive":
+        text += "; our CI holds both no effect and the paper's values"
+    return text
+
+
 def answer(table: pd.DataFrame) -> list[AnswerRow]:
     """One :class:`AnswerRow` per claim of the paper, from the claims table."""
     by_id = _rows(table)
     out = []
     for pc in PAPER_CLAIMS:
         rows = [(by_id[cid], name) for cid, name in pc.parts if cid in by_id]
-        finding = "; ".join(f"{name}: {PLAIN.get(r['verdict'], r['verdict'])}" for r, name in rows) or "not run yet"
+        finding = " | ".join(f"{name}: {finding_of(r)}" for r, name in rows) or "not run yet"
         evidence = "; ".join(dict.fromkeys(evidence_of(r) for r, _ in rows))
         out.append(AnswerRow(pc.chapter, pc.claim, finding, evidence, caveat_of([r for r, _ in rows])))
     return out
@@ -169,4 +192,6 @@ def answer_html(table: pd.DataFrame, chapter_link: str = "chapters/{}.html") -> 
     )
 
 
-__all__ = ["PAPER_CLAIMS", "ARITHMETIC", "PLAIN", "AnswerRow", "answer", "arithmetic", "beyond", "answer_html"]
+__all__ = [
+    "PAPER_CLAIMS", "ARITHMETIC", "PLAIN", "AnswerRow", "finding_of", "answer", "arithmetic", "beyond", "answer_html",
+]

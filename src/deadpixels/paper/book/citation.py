@@ -50,7 +50,7 @@ def software_bibtex() -> str:
     archive = f"; source archive {name}, SHA-256 {archive_sha256()}" if name else ""
     return (
         "@software{deadpixels_reproduced,\n"
-        "  title   = {Dead pixels, reproduced: a reproducible-paper book for Kim et al. (2023)},\n"
+        "  title   = {Dead pixels, re-examined: a reproducible-paper book for Kim et al. (2023)},\n"
         "  author  = {{The deadpixels reproducibility team}},\n"
         f"  year    = {{2026}}, version = {{{version()}}},\n"
         + (f"  url     = {{{url}}},\n" if url else "")

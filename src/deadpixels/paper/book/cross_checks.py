@@ -46,7 +46,7 @@ def claim_checks(folder: Path = CHECKS) -> pd.DataFrame:
                         "claim": claim,
                         "rerun": _setting(doc),
                         "verdict": "same" if item.status == "ok" else f"FLIPS ({item.note})",
-                        "contrasts inside the cached CI": f"{int((mine['status'] == 'ok').sum())} of {len(mine)}",
+                        "contrasts that agree": f"{int((mine['status'] == 'ok').sum())} of {len(mine)}",
                         "per-seed values that differ": f"{per_seed} of {len(t)} items of {experiment}",
                     }
                 )

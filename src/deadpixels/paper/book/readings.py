@@ -3,6 +3,8 @@ other numbers never leaves a sentence that contradicts the table beside it)."""
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ..claims.finetuned import kp_took_effect
 from ..pipeline.results import Result
 
@@ -47,7 +49,77 @@ def scratch_reading(classification: Result, imbalance_archs: Result) -> str:
     return "; ".join(parts)
 
 
-__all__ = ["pilot_reading", "kp_gate_reading", "scratch_reading"]
+def blurpool_reading(kp_finetune: Result) -> str:
+    """BlurPool against KP on the fine-tuned Lite0, as a finding: both accuracies, and KP/BlurPool of
+    the peak-normalised L1 with its Bonferroni 97.5% CI (the kp-smoother rule's contrast)."""
+    import numpy as np
+
+    from ..claims.contrasts import contrast
+    from ..claims.verdicts import bonferroni_level
+
+    runs = kp_finetune.tables["runs"]
+    acc = runs.groupby("method")["test_acc"].mean() * 100
+    e = contrast(runs, "L1", "kp", "blurpool", level=bonferroni_level(2))
+    flatter = "BlurPool" if e.lo > 0 else "KP" if e.hi < 0 else "neither, at this precision,"
+    return (
+        f"BlurPool reaches {acc['blurpool']:.1f}% against vanilla's {acc['vanilla']:.1f}% and KP's "
+        f"{acc['kp']:.1f}%, and {flatter} leaves the flatter output ERF: KP/BlurPool peak-normalised L1 "
+        f"x{np.exp(e.mean):.2f} [97.5% CI {np.exp(e.lo):.2f}, {np.exp(e.hi):.2f}] over {e.n} paired seeds"
+    )
+
+
+def shown_seed_reading(kp_finetune: Result, seed: int = 0) -> str:
+    """Where the seed whose maps a figure shows stands among all seeds on KP/vanilla lattice ratio
+    (1st: the most favourable to KP), against the paired geometric mean, and whether KP took effect
+    in the run: a figure of one seed never passes for a typical one."""
+    import numpy as np
+
+    w = kp_finetune.tables["runs"].pivot_table(index="seed", columns="method", values="lattice").dropna(
+        subset=["kp", "vanilla"]
+    )
+    r = (w["kp"] / w["vanilla"]).sort_values()
+    rank = int(np.flatnonzero(r.index == seed)[0]) + 1
+    kp = kp_took_effect({"kp_finetune": kp_finetune})
+    return (
+        f"the maps are seed {seed}'s, whose KP/vanilla lattice ratio x{r.loc[seed]:.2f} is the "
+        f"{_ordinal(rank)} most favourable to KP of {len(r)} seeds (paired geometric mean "
+        f"x{float(np.exp(np.log(r).mean())):.2f}); {kp.text.split(': its padded')[0]}"
+    )
+
+
+def median_seed(table: pd.DataFrame, method: str, column: str) -> int:
+    """The seed of ``method`` whose ``column`` is the median over seeds (the lower middle one for an
+    even count): the seed a one-seed figure shows, so that it is typical, not the most favourable."""
+    d = table[table["method"] == method].sort_values([column, "seed"])
+    return int(d["seed"].iloc[(len(d) - 1) // 2])
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def kp_known(table: pd.DataFrame, chapter: str) -> str:
+    """What the chapter's claims table says about kernel padding where it was in effect (Markdown
+    bullets, computed): every such row with its verdict and value, then whether the paper's own KP
+    (zero-initialised, fine-tuned) filled in, from the kp-fills-in rows."""
+
+    from ..claims.verdicts import REASONS
+
+    t = table[table["chapter"] == chapter]
+    lines = []
+    for r in t[t["kp_in_effect"].isin(["by construction", "took effect"])].itertuples():
+        why = f" ({REASONS.get(r.reason, r.reason)})" if isinstance(r.reason, str) and r.reason else ""
+        lines.append(f"- *{r.statement}*: **{r.verdict}**{why}; {str(r.ours).split('; not testable')[0]}")
+    fills = table[table["claim_id"].str.startswith("kp-fills-in")]
+    for r in fills.itertuples():
+        lines.append(f"- *{r.statement}* ({r.scale} scale): **{r.verdict}**; {r.ours}")
+    return "\n".join(lines) if lines else "- nothing yet: no result where KP was in effect is cached"
+
+
+__all__ = [
+    "pilot_reading", "kp_gate_reading", "scratch_reading", "blurpool_reading", "shown_seed_reading", "median_seed",
+    "kp_known",
+]
 
 
 def peak_offset(res: Result, key: str) -> tuple[int, int]:

@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..claims import EVIDENCE, VERDICTS
 from ..claims.engine import EVIDENCE_MEANING
-from ..claims.verdicts import MEANING
+from ..claims.kp_effect import DATA_SEEN, WRITTEN
+from ..claims.verdicts import MEANING, REASONS
 from .cross_checks import flips
 
 CHAPTER_TITLES = {
@@ -90,6 +91,8 @@ def notes_html(r: object) -> str:
     where each CI stands against the paper's values, CI ends at a decision boundary and the
     Holm-corrected p-values."""
     parts = [
+        ("not testable: ", REASONS.get(_text(r, "reason"), _text(r, "reason"))),
+        ("without the KP gate (written after these data were seen): ", _text(r, "ungated_verdict")),
         ("", _text(r, "stability")),
         ("verdict on a rerun: ", _flipped().get(_text(r, "claim_id"), "")),
         ("vs paper: ", _text(r, "vs_paper")),
@@ -100,7 +103,10 @@ def notes_html(r: object) -> str:
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:
-    """Number of claims by verdict (rows) and evidence level (columns, those some claim has), with totals."""
+    """Number of claims by verdict (rows) and evidence level (columns, those some claim has), with totals;
+    context rows (reason ``context``) are not claims and are not counted."""
+    if "reason" in table:
+        table = table[table["reason"].fillna("") != "context"]
     t = pd.crosstab(
         pd.Categorical(table["verdict"], VERDICTS),
         pd.Categorical(table["evidence"], EVIDENCE),
@@ -110,6 +116,21 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     )
     t.index.name, t.columns.name = "verdict", "evidence"
     return t.loc[:, t.loc["all"] > 0]  # an evidence level no claim has (yet) gets no column
+
+
+def gate_history(table: pd.DataFrame) -> str:
+    """The KP gate's history in one paragraph (Markdown), its counts computed from the claims table:
+    when it was written, what it judges, and every verdict it moved."""
+    moved = table[table.get("ungated_verdict", pd.Series("", index=table.index)).fillna("") != ""]
+    rows = ", ".join(f"{r.claim_id} ({r.ungated_verdict})" for r in moved.itertuples()) or "none"
+    toward = int((moved["ungated_verdict"] == "reproduced").sum()) if len(moved) else 0
+    return (
+        f"**The KP gate came after the data.** The rule that a claim about kernel padding is judged only where KP "
+        f"took effect (`claims.kp_effect`) was written on {WRITTEN}, after the fine-tuned results it judges "
+        f"({DATA_SEEN}) had been computed and shown: it is not pre-registered. It moves {len(moved)} verdicts, all "
+        f"to *not testable*; without it they would read: {rows}. Of these, {toward} would read *reproduced*. Each "
+        "row shows the verdict without the gate beside its own."
+    )
 
 
 def _protocol_refs(table: pd.DataFrame) -> tuple[dict[str, str], str]:
@@ -227,6 +248,7 @@ def coverage(table: pd.DataFrame) -> pd.DataFrame:
 
 __all__ = [
     "summary",
+    "gate_history",
     "main_table_html",
     "headline",
     "overview_html",

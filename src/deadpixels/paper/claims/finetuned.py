@@ -102,9 +102,13 @@ def kp_judged(
     """A KP claim's outcome: "not testable" where a comparator fails its gate or KP did not take
     effect (both reasons shown), else ``decide()``; the KP effect is stated either way."""
     kp = kp_took_effect(r)
-    why = [w for w in (gate(runs_of(r), methods), None if kp.took else kp.text) if w]
-    if why:
-        return Outcome(f"{ours}; not testable: {'; '.join(why)}", NOT_TESTABLE, contrasts, kp)
+    comparator = gate(runs_of(r), methods)
+    why = [w for w in (comparator, None if kp.took else kp.text) if w]
+    if comparator:
+        return Outcome(f"{ours}; not testable: {'; '.join(why)}", NOT_TESTABLE, contrasts, kp, "comparator-gate")
+    if not kp.took:
+        text = f"{ours}; not testable: {kp.text}"
+        return Outcome(text, NOT_TESTABLE, contrasts, kp, "kp-not-in-effect", decide())
     return Outcome(ours, decide(), contrasts, kp)
 
 
@@ -168,9 +172,10 @@ def _lattice(r: dict[str, Result]) -> Outcome:
     van = paired_effect(np.log(runs[runs["method"] == "vanilla"]["lattice"]))
     ours = f"KP/vanilla {ratio(e)}; vanilla's lattice ratio {ratio(van)}"
     if not np.isfinite(van.lo):
-        return Outcome(f"{ours}; no CI for vanilla's lattice ratio (fewer than two seeds)", NOT_TESTABLE)
+        text = f"{ours}; no CI for vanilla's lattice ratio (fewer than two seeds)"
+        return Outcome(text, NOT_TESTABLE, reason="too-few-seeds")
     if van.lo <= 0:
-        return Outcome(f"{ours}; vanilla shows no checkerboard (CI holds 1)", NOT_TESTABLE)
+        return Outcome(f"{ours}; vanilla shows no checkerboard (CI holds 1)", NOT_TESTABLE, reason="no-checkerboard")
     region = Region.below(-MARGIN * van.lo)
     cs = (judged("lattice ratio", e, (), region),)
     return kp_judged(r, ours, cs, lambda: judge(e.lo, e.hi, region))
@@ -193,9 +198,9 @@ def _lattice(r: dict[str, Result]) -> Outcome:
 def _smoother(r: dict[str, Result]) -> Outcome:
     kp = kp_took_effect(r)
     o = smoother(runs_of(r))
-    if kp.took:
+    if kp.took or o.verdict == NOT_TESTABLE:
         return replace(o, kp=kp)
-    return Outcome(f"{o.ours}; not testable: {kp.text}", NOT_TESTABLE, o.contrasts, kp)
+    return Outcome(f"{o.ours}; not testable: {kp.text}", NOT_TESTABLE, o.contrasts, kp, "kp-not-in-effect", o.verdict)
 
 
 def smoother(runs: pd.DataFrame) -> Outcome:
@@ -216,7 +221,8 @@ def smoother(runs: pd.DataFrame) -> Outcome:
             + " (97.5% CIs)"
             + (f", not testable: {why}" if why else "")
         )
-    return Outcome("; ".join(texts), separate_parts(parts), tuple(cs))
+    verdict = separate_parts(parts)
+    return Outcome("; ".join(texts), verdict, tuple(cs), reason="comparator-gate" if verdict == NOT_TESTABLE else "")
 
 
 @finetune_claim(
@@ -233,8 +239,10 @@ def _accuracy(r: dict[str, Result]) -> Outcome:
     e = contrast(runs_of(r).assign(acc=lambda d: 100 * d["test_acc"]), "acc", "kp", "vanilla", log=False)
     cs = (judged("accuracy KP - vanilla", e, tuple(TABLE4["diff"]), COST_REGION, log=False),)
     kp = kp_took_effect(r)
-    verdict = judge(e.lo, e.hi, COST_REGION) if kp.took else NOT_TESTABLE
-    return Outcome(e.text(" pt") + ("" if kp.took else f"; not testable: {kp.text}"), verdict, cs, kp)
+    verdict = judge(e.lo, e.hi, COST_REGION)
+    if kp.took:
+        return Outcome(e.text(" pt"), verdict, cs, kp)
+    return Outcome(f"{e.text(' pt')}; not testable: {kp.text}", NOT_TESTABLE, cs, kp, "kp-not-in-effect", verdict)
 
 
 __all__ = [

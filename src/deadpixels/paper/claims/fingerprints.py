@@ -2,9 +2,12 @@
 change unnoticed. The fingerprint covers the claim's declaration (its rule text, the paper's value,
 its evidence level, the results it needs, the experiments it reads where cached, its scale), the
 source of the function that judges it (docstrings and formatting aside), and, recursively, of every
-rules-layer function it calls (through ``functools`` wrappers such as ``lru_cache``) and the value
-of every constant it reads, of any type: numbers, strings, tuples, dicts, lists, sets, arrays and
-pandas tables (the paper's reference tables), thresholds, regions and margins.
+function of the package it calls, through ``functools`` wrappers such as ``lru_cache`` (the rules,
+the paper's reference tables, the lab's models and the core: ``window_coverage``,
+``find_odd_stride_layers`` and ``build_model`` decide verdicts too; only the pipeline that loads
+results, the book, the CLI and the experiments are left out), and the value of every constant it
+reads, of any type: numbers, strings, tuples, dicts, lists, sets, arrays and pandas tables (the
+paper's reference tables), thresholds, regions and margins.
 
 :mod:`.revisions` records the fingerprint of every rule; a test fails when a rule's fingerprint
 differs from its latest record, until a revision entry with the new fingerprint explains the change.
@@ -27,10 +30,14 @@ import pandas as pd
 from .engine import CLAIMS, Claim
 
 #: What a change of this module's definition is called in the revision log (entries name it).
-DEFINITION = 2
+DEFINITION = 3
 
-#: Functions and constants from these packages belong to the rules; the rest (numpy, scipy) is the library.
-RULE_PACKAGES = ("deadpixels.paper.claims", "deadpixels.paper.lab.reference")
+#: Functions and constants from this package belong to the rules, transitively (DEFINITION 3: the
+#: core and the lab too; before, only the claims and the reference tables)...
+RULE_PACKAGES = ("deadpixels",)
+#: ...except these layers, which load and show results but decide no verdict; the rest (numpy, scipy,
+#: torch) is the library.
+NOT_RULES = tuple(f"deadpixels.paper.{layer}" for layer in ("pipeline", "book", "cli", "experiments"))
 
 
 def _normalised(fn: Callable) -> str:
@@ -52,7 +59,8 @@ def _names(code: types.CodeType) -> Iterator[str]:
 
 
 def _ours(obj: object) -> bool:
-    return (getattr(obj, "__module__", "") or "").startswith(RULE_PACKAGES)
+    module = getattr(obj, "__module__", "") or ""
+    return module.startswith(RULE_PACKAGES) and not module.startswith(NOT_RULES)
 
 
 def _unwrapped(obj: object) -> object:

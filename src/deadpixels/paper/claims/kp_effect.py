@@ -2,9 +2,14 @@
 zero-initialised padded entries far enough to change what the layer computes; otherwise the KP
 model is still (nearly) the vanilla model it started as, and the evidence cannot address the claim.
 
-The criterion, fixed before it was applied (2026-12-03) and derived from the paper's own mechanism
-(Fig. 2: an odd kernel ``k`` with stride 2 covers alternate pixels with (k+1)/2 and (k-1)/2 windows
-per axis; padding it to ``k+1`` gives the deficient pixels one more tap):
+History, said plainly: this gate is not pre-registered. It was written on :data:`WRITTEN`, after the
+fine-tuned results it judges (:data:`DATA_SEEN`) had been computed and their padded-entry shares
+shown in chapter 4. It moved verdicts only to "not testable", none toward "reproduced"; claims.csv's
+``ungated_verdict`` keeps, beside each such row, the verdict its rule gives without the gate.
+
+The criterion, derived from the paper's own mechanism (Fig. 2: an odd kernel ``k`` with stride 2
+covers alternate pixels with (k+1)/2 and (k-1)/2 windows per axis; padding it to ``k+1`` gives the
+deficient pixels one more tap):
 
 - the measured ``padded_share`` s of a layer is the norm of its padded row and column over the norm
   of its whole kernel; with 2k+1 padded and k^2 original entries, the padded taps' RMS amplitude
@@ -14,7 +19,15 @@ per axis; padding it to ``k+1`` gives the deficient pixels one more tap):
   the log coverage imbalance KP removes is ``f = log((k-1+2r)/(k-1)) / log((k+1)/(k-1))`` (for k = 1,
   ``f = r``), capped at 1;
 - KP took effect when the mean of ``f`` over the padded layers and seeds is at least
-  :data:`~.verdicts.MARGIN` (one half: the same margin that defines "the paper's effect").
+  :data:`~.verdicts.MARGIN`, one half.
+
+Why one half, in what it predicts: if the ERF's checkerboard follows the coverage, a KP that removes
+a fraction f of the log coverage imbalance leaves a KP/vanilla lattice ratio of ``L**-f`` for
+vanilla's lattice ratio L, and shrinks the checkerboard part of L1 by the same fraction. f = 1/2 is
+where that prediction first reaches the kp-lattice rule's own region (KP removes at least half of
+vanilla's log lattice ratio), and where the checkerboard part of L1 halves, the size of the paper's
+typical effect (its KP/vanilla L1 ratios x0.33-0.65, geometric mean x0.50). Below it, even if the
+model holds, KP cannot show the paper's effect, so a null there is no evidence against the paper.
 
 It is a model of the coverage, not of the trained function; it is stated with every KP row. KP
 models trained from scratch (random even kernels) take effect by construction."""
@@ -31,7 +44,9 @@ from ...kernel_padding import find_odd_stride_layers
 from ..lab.models import build_model
 from .verdicts import MARGIN
 
-#: What the from-scratch KP rows say instead of a measurement.
+#: When the gate was written, and the results it judges that existed then (the history above).
+WRITTEN = "2026-12-03 (commit 34ca72b)"
+DATA_SEEN = "2026-11-26: kp_finetune at cpu scale (059d431) and at gpu scale (f8d171e)"
 #: The states of the KP gate, as claims.csv's ``kp_in_effect`` column records them.
 KP_STATES = ("took effect", "did not take effect", "not measured", "by construction")
 
@@ -91,7 +106,7 @@ def kp_effect(padded: pd.DataFrame, model: str) -> KPEffect:
     took = bool(f.mean() >= MARGIN)
     text = (
         f"KP {'took' if took else 'did not take'} effect: its padded entries hold {100 * share.min():.1f}-"
-        f"{100 * share.max():.1f}% of their kernels' norms (RMS x{r.min():.2f}-{r.max():.2f} of the original "
+        f"{100 * share.max():.1f}% of their kernels' norms (RMS x{r.min():.2g}-{r.max():.2g} of the original "
         f"entries), enough to remove {100 * f.mean():.0f}% of the window-coverage imbalance (mean over "
         f"{padded['layer'].nunique()} layers and {padded['seed'].nunique()} seeds; needed: {100 * MARGIN:.0f}%)"
     )
@@ -99,6 +114,8 @@ def kp_effect(padded: pd.DataFrame, model: str) -> KPEffect:
 
 
 __all__ = [
+    "WRITTEN",
+    "DATA_SEEN",
     "KPEffect",
     "KP_STATES",
     "BY_CONSTRUCTION",

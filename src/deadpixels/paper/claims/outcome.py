@@ -43,12 +43,17 @@ class Contrast:
 class Outcome:
     """A rule's result: ``ours`` (the text), ``verdict``, the contrasts behind it and, for a claim
     about kernel padding, whether and how far KP took effect (``kp``, a
-    :class:`~.kp_effect.KPEffect`)."""
+    :class:`~.kp_effect.KPEffect`). A "not testable" verdict names its ``reason`` (a key of
+    :data:`~.verdicts.REASONS`); where the KP gate alone made it so, ``ungated`` is the verdict the
+    rule gives without the gate (the gate was written after the fine-tuned results were seen, so
+    both are shown)."""
 
     ours: str
     verdict: str
     contrasts: tuple[Contrast, ...] = ()
     kp: Any = None
+    reason: str = ""
+    ungated: str = ""
 
 
 def versus_paper(c: Contrast) -> str:
@@ -71,17 +76,24 @@ def versus_paper(c: Contrast) -> str:
 
 
 def edges(c: Contrast) -> list[str]:
-    """The decision boundaries (0 and the region's finite bounds) that a CI end lies within
-    :data:`EDGE` of the CI's width of."""
-    if c.region is None or not (np.isfinite(c.lo) and np.isfinite(c.hi)) or c.hi <= c.lo:
+    """The decision boundaries that a CI end lies within :data:`EDGE` of the CI's width of: 0 and the
+    region's finite bounds (where the verdict uses a region), and the lowest and highest of the
+    paper's reported values (where "vs paper", or a verdict by the paper's range, reads them)."""
+    if not (np.isfinite(c.lo) and np.isfinite(c.hi)) or c.hi <= c.lo:
         return []
-    bounds = [b for b in (0.0, c.region.lo, c.region.hi) if np.isfinite(b)]
+    named = []
+    if c.region is not None:
+        named += [(b, "no effect" if b == 0 else "the paper's region") for b in (0.0, c.region.lo, c.region.hi)]
+    if c.paper:
+        named += [(min(c.paper), "the paper's lowest value"), (max(c.paper), "the paper's highest value")]
     tol = EDGE * (c.hi - c.lo)
-    out = []
-    for b in dict.fromkeys(bounds):
+    out, seen = [], set()
+    for b, what in named:
+        if not np.isfinite(b) or b in seen:
+            continue
+        seen.add(b)
         for end in (c.lo, c.hi):
             if abs(end - b) < tol:
-                what = "no effect" if b == 0 else "the paper's region"
                 out.append(f"{c.name}: CI end {c.shown(end)} next to {what} at {c.shown(b)}")
     return out
 

@@ -28,7 +28,7 @@ def std_ratio(item: str) -> float:
 
 
 #: The paper's regions, from its tables: KP/vanilla L1 x0.33-0.65 over six ResNets, KP/noise
-#: x0.44-0.90, KP/BlurPool x0.49-0.90, Table 5 std ratios x0.42-0.52 (R_XY) and x0.29-0.40 (MD).
+#: x0.44-0.90, KP/BlurPool x0.49-0.90, Table 5 std ratios x0.42-0.52 (R_XY) and x0.29-0.39 (MD).
 L1_REGION = Region.log_ratio_at_most(largest_ratio("kp", "vanilla"))
 NOISE_REGION = Region.log_ratio_at_most(largest_ratio("kp", "noise"))
 BLUR_REGION = Region.log_ratio_at_most(largest_ratio("kp", "blurpool"))

@@ -1,7 +1,6 @@
-"""Claims of chapters 1-3 (receptive-field size, ERF saturation, dead pixels). Each rule is stated
-in words (shown in the report) and in code (the function below it); thresholds are named constants.
-Claims about trained networks read the ImageNet-trained EfficientNet-Lite results first; random and
-structural ERFs are never more than context for them."""
+"""Claims of chapters 1-3 (receptive-field size, ERF saturation, dead pixels), each stated in words
+(shown in the report) and in code (the function below it), thresholds as named constants. Claims about
+trained networks read the ImageNet-trained EfficientNet-Lite; random and structural ERFs are context."""
 
 from __future__ import annotations
 
@@ -126,7 +125,7 @@ def _trf_acc_zoo(r: dict[str, Result]) -> tuple[str, str]:
     (Need("erf_trained", "erf", "model", TRAINED_LITE),),
     command="python -m deadpixels run erf_trained",
 )
-def _erf_acc(r: dict[str, Result]) -> tuple[str, str]:
+def _erf_acc(r: dict[str, Result]) -> Outcome:
     d = _final_stage(r["erf_trained"], "imagenet")
     robust = [
         f"{a.model} vs {b.model}"
@@ -139,8 +138,9 @@ def _erf_acc(r: dict[str, Result]) -> tuple[str, str]:
         for m in d.itertuples()
     )
     if robust:
-        return f"{text}; robust counterexample: {robust[0]}", REPRODUCED
-    return f"{text}; no counterexample among three models ordered alike", NOT_TESTABLE
+        return Outcome(f"{text}; robust counterexample: {robust[0]}", REPRODUCED)
+    why = "no counterexample among three models ordered alike"
+    return Outcome(f"{text}; {why}", NOT_TESTABLE, reason="proxy-cannot-test")
 
 
 def _final_stage(res: Result, kind: str) -> pd.DataFrame:
@@ -191,11 +191,11 @@ def _saturation(r: dict[str, Result]) -> Outcome:
     "scale'; the ratios are shown as context",
     (Need("erf_resnets", "erf", "model", ("resnet50", "resnet152")),),
 )
-def _saturation_resnets(r: dict[str, Result]) -> tuple[str, str]:
+def _saturation_resnets(r: dict[str, Result]) -> Outcome:
     e = r["erf_resnets"].tables["erf"]
     s = e[e["target"] == "layer4"].assign(sigma=mean_sigma).pivot_table(index="model", columns="kind", values="sigma")
     parts = [f"{k} {s.loc['resnet152', k] / s.loc['resnet50', k]:.2f}" for k in s.columns]
-    return "sigma ratio R-152/R-50: " + ", ".join(parts), NOT_TESTABLE
+    return Outcome("sigma ratio R-152/R-50: " + ", ".join(parts), NOT_TESTABLE, reason="context")
 
 
 # --- chapter 3 ---------------------------------------------------------------------------------
@@ -236,10 +236,10 @@ def _checkerboard(r: dict[str, Result]) -> Outcome:
     "context only ('not testable at this scale'): a random or structural lattice ratio exceeds 1 by construction",
     (Need("erf_resnets", "erf", "target", ("output",)),),
 )
-def _checkerboard_untrained(r: dict[str, Result]) -> tuple[str, str]:
-    e = weighted_erf(r["erf_resnets"].tables["erf"])
-    v = e[e["target"] == "output"]["lattice"]
-    return f"random-init output lattice ratio {v.min():.2f}-{v.max():.2f} over the nine ResNets", NOT_TESTABLE
+def _checkerboard_untrained(r: dict[str, Result]) -> Outcome:
+    v = weighted_erf(r["erf_resnets"].tables["erf"]).query("target == 'output'")["lattice"]
+    text = f"random-init output lattice ratio {v.min():.2f}-{v.max():.2f} over the nine ResNets"
+    return Outcome(text, NOT_TESTABLE, reason="context")
 
 
 #: The rule of the causal claim, on torchvision (here) and on timm's zoo (:mod:`.zoo`).

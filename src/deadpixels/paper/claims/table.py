@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..pipeline.provenance import git_state
 from ..pipeline.results import Result
-from .engine import CLAIMS, NOT_RUN, evaluate, load_current, protocol
+from .engine import CLAIMS, NOT_RUN, NOT_TESTABLE, evaluate, load_current, protocol
 from .outcome import holm, summarise
 from .revisions import revised
 from .stability import seed_halves
@@ -62,6 +62,8 @@ def claims_table(scale: str = "cpu", results: dict[str, Result] | None = None) -
                 "p_holm": "",
                 "kp_effect": out.kp.text if out.kp else "",
                 "kp_in_effect": out.kp.state if out.kp else "",
+                "reason": out.reason if out.verdict == NOT_TESTABLE else "",
+                "ungated_verdict": out.ungated if out.ungated and out.ungated != out.verdict else "",
                 "stability": seed_halves(c, cache) if out.verdict != NOT_RUN else "",
                 "rule": c.rule,
                 "revised": revised(c.claim_id),

@@ -49,6 +49,19 @@ MEANING = {
     NOT_TESTABLE: "a comparator fails its validity gate, or this evidence cannot address the claim",
     NOT_RUN: "the results the claim needs are not cached at this scale",
 }
+#: Why a claim is "not testable at this scale": one reason per row, machine-readable (claims.csv's
+#: ``reason``), with its words. ``context`` rows are shown beside a claim and not counted as claims.
+REASONS = {
+    "kp-not-in-effect": "KP did not take effect (its padded entries stayed too small to change the layer much)",
+    "comparator-gate": "a comparator failed its accuracy gate (far below vanilla)",
+    "too-few-seeds": "too few seeds for a CI",
+    "too-short": "the run is too short for the registered fit",
+    "underpowered": "the registered plan's CI half-width cannot tell half the paper's effect from none",
+    "no-checkerboard": "vanilla shows no checkerboard to remove",
+    "proxy-cannot-test": "this evidence cannot test the claim",
+    "not-gaussian": "the ERF is not Gaussian to begin with",
+    "context": "context for a claim, not a test of it",
+}
 #: An effect counts as the paper's when it is at least this fraction of the paper's smallest one
 #: (on the contrast's scale: log ratio or difference). Declared before any gpu-scale result.
 MARGIN = 0.5
@@ -160,6 +173,7 @@ __all__ = [
     "NOT_RUN",
     "VERDICTS",
     "MEANING",
+    "REASONS",
     "MARGIN",
     "Region",
     "judge",

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from ..pipeline.experiment import Experiment
-from . import census, erf_saturation, finetune, kernel_padding, perturbation, rf_accuracy, trained_erf, zoo
+from . import (
+    census,
+    erf_saturation,
+    finetune,
+    kernel_padding,
+    kp_growth,
+    perturbation,
+    rf_accuracy,
+    trained_erf,
+    zoo,
+)
 
 #: Every experiment by name.
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
-    for module in (rf_accuracy, erf_saturation, trained_erf, kernel_padding, finetune, perturbation, census, zoo)
+    for module in (
+        rf_accuracy, erf_saturation, trained_erf, kernel_padding, finetune, kp_growth, perturbation, census, zoo
+    )
     for e in module.EXPERIMENTS
 }
 
