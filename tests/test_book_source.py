@@ -55,3 +55,23 @@ def test_the_readmes_run_times_are_those_the_provenance_records():
     kp = round(facts.minutes("kp_finetune"))
     assert f"about {total} minutes on 2 cores" in readme and f"kp_finetune {kp} minutes" in readme
     assert f"kp_finetune alone {kp})" in readme
+
+
+def test_no_code_cell_runs_past_fifteen_lines():
+    """A chapter's code cells stay short: their logic lives in the package, where it is tested."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    long = []
+    for page in [*root.glob("*.md"), *root.glob("chapters/*.md")]:
+        lines = page.read_text().splitlines()
+        i = 0
+        while i < len(lines):
+            if lines[i].startswith("```{code-cell}"):
+                j = next(k for k in range(i + 1, len(lines)) if lines[k].startswith("```"))
+                body = [x for x in lines[i + 1 : j] if x.strip() and not x.startswith(":tags:")]
+                if len(body) > 15:
+                    long.append(f"{page.name}:{i + 1} ({len(body)} lines)")
+                i = j
+            i += 1
+    assert not long, long

@@ -253,7 +253,10 @@ def test_erf_saturation(sigma, verdict):
     assert _verdict("erf-saturation", lite_erf([(1.3, 1.2, 1.4)] * 3, sigma)) == verdict
 
 
-@pytest.mark.parametrize("sigma, verdict", [([(80, 78, 82), (60, 58, 62), (61, 59, 63)], R_), (S_FLAT, T_)])
+@pytest.mark.parametrize(
+    "sigma, verdict",
+    [([(80, 78, 82), (60, 58, 62), (61, 59, 63)], R_), (S_FLAT, I_), ([(40, 39, 41), (60, 58, 62), (80, 78, 82)], N_)],
+)
 def test_erf_not_accuracy(sigma, verdict):
     assert _verdict("erf-not-accuracy", lite_erf([(1.3, 1.2, 1.4)] * 3, sigma)) == verdict
 

@@ -155,3 +155,41 @@ def test_kernel_pad_probe_takes_the_models_dtype():
     padded = kernel_pad(model, pools=False, input_size=16)
     x = torch.randn(1, 3, 16, 16, dtype=torch.float64)
     assert torch.allclose(padded(x), model(x), rtol=0, atol=1e-12)
+
+
+def test_spread_kernel_padding_covers_every_pixel_equally_from_the_first_step():
+    """init='spread': the padded kernel is the original averaged over its four placements, so a
+    stride-2 layer gives every interior pixel the same total weight (zero-init KP does not)."""
+    import torch
+    from torch import nn
+
+    from deadpixels.kernel_padding import kernel_pad
+
+    torch.manual_seed(0)
+    conv = nn.Sequential(nn.Conv2d(1, 1, 3, stride=2, padding=1, bias=False))
+    conv[0].weight.data = torch.rand_like(conv[0].weight) + 0.1
+    totals = {}
+    for init in ("zeros", "spread"):
+        padded = kernel_pad(conv, init=init)
+        w = padded[0].weight
+        assert w.shape[-2:] == (4, 4)
+        assert torch.allclose(w.sum(), conv[0].weight.sum())  # the same total weight, spread or not
+        x = torch.ones(1, 1, 16, 16, requires_grad=True)
+        padded(x).sum().backward()
+        interior = x.grad[0, 0, 4:12, 4:12]
+        totals[init] = float(interior.max() / interior.min())
+    assert totals["spread"] == pytest.approx(1.0, abs=1e-6) and totals["zeros"] > 1.1
+
+
+def test_coverage_balance_is_zero_for_zero_init_and_one_for_spread_kernels():
+    import torch
+    from torch import nn
+
+    from deadpixels.kernel_padding import coverage_balance, find_odd_stride_layers, kernel_pad
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU(), nn.Conv2d(8, 8, 5, stride=2, padding=2))
+    layers = find_odd_stride_layers(model)
+    assert set(coverage_balance(kernel_pad(model, init="zeros"), layers).values()) == {0.0}
+    spread = coverage_balance(kernel_pad(model, init="spread"), layers)
+    assert all(v == pytest.approx(1.0) for v in spread.values())

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .graph import input_channels, replace_submodule
@@ -21,7 +22,7 @@ from .utils import input_pair, to_pair
 
 #: How the padded kernels start: ``"zeros"`` (pretrained weights zero-padded: the same function)
 #: or ``"random"`` (freshly initialised, the paper's from-scratch variant).
-INITS = ("zeros", "random")
+INITS = ("zeros", "random", "spread")
 
 
 def _is_odd_even(kernel: tuple[int, ...], stride: tuple[int, ...]) -> bool:
@@ -133,9 +134,8 @@ def _padded_conv(name: str, conv: nn.Conv2d, init: str) -> nn.Conv2d:
         new.original_kernel_size = k
         new.layer_name = name
     with torch.no_grad():
-        if init == "zeros":
-            new.weight.zero_()
-            new.weight[:, :, : k[0], : k[1]] = conv.weight
+        if init in ("zeros", "spread"):
+            new.weight.copy_(_spread(conv.weight, grow) if init == "spread" else _zero_padded(conv.weight, grow))
             if conv.bias is not None:
                 new.bias.copy_(conv.bias)
         else:  # freshly initialised even kernel, as torchvision initialises ResNets
@@ -143,6 +143,22 @@ def _padded_conv(name: str, conv: nn.Conv2d, init: str) -> nn.Conv2d:
             if new.bias is not None:
                 nn.init.zeros_(new.bias)
     return new
+
+
+def _zero_padded(weight: torch.Tensor, grow: tuple[int, int]) -> torch.Tensor:
+    """The kernel with ``grow`` zero rows and columns added at the bottom and right."""
+    return F.pad(weight, (0, grow[1], 0, grow[0]))
+
+
+def _spread(weight: torch.Tensor, grow: tuple[int, int]) -> torch.Tensor:
+    """The kernel averaged over its placements in the grown grid (four for k x k -> (k+1) x (k+1)):
+    the original kernel convolved with a 2-tap box filter per grown axis. Every input pixel then gets
+    the same total weight from a stride-2 layer (even and odd taps each sum to half the kernel), so
+    the coverage imbalance is gone from the first step; it is a box blur fused into the convolution,
+    anti-aliasing with the smallest filter (BlurPool's default is a 4-tap binomial before the stride)."""
+    placements = [(a, b) for a in range(grow[0] + 1) for b in range(grow[1] + 1)]
+    padded = [F.pad(weight, (b, grow[1] - b, a, grow[0] - a)) for a, b in placements]
+    return torch.stack(padded).mean(dim=0)
 
 
 def _padded_pool(name: str, pool: nn.MaxPool2d) -> PaddedMaxPool2d:
@@ -163,7 +179,9 @@ def kernel_pad(
 
     ``init="zeros"``: pretrained weights are zero-padded at the bottom and right, so with
     ``pools=False`` the model computes exactly the same function. ``init="random"``: the padded
-    convolutions are freshly initialised (the paper's from-scratch variant). ``pools=True`` also
+    convolutions are freshly initialised (the paper's from-scratch variant). ``init="spread"``: each
+    pretrained kernel is averaged over its placements in the grown grid, so that KP is in effect from
+    the first step (uniform window coverage) at the price of a small blur (:func:`_spread`). ``pools=True`` also
     turns odd max-pools with even stride into even ones (3x3 -> 4x4), which changes the function.
     With ``input_size`` the copy is checked once on a dummy input of that size.
     """
@@ -216,6 +234,36 @@ def padded_entry_share(model: nn.Module, layers: list[OddStrideLayer]) -> dict[s
     return out
 
 
+def coverage_balance(model: nn.Module, layers: list[OddStrideLayer]) -> dict[str, float]:
+    """How far each padded convolution of a kernel-padded model has evened its window coverage,
+    measured on its weights. A stride-2 window puts a kernel's even and its odd taps on alternate
+    pixels; per axis and per kernel slice (output and input channel), the signed weight on even taps
+    and on odd taps, each taken in absolute value and summed over slices, give the layer's coverage
+    imbalance, the |log| of their ratio. The fraction removed is ``1 - |imbalance of the whole kernel| /
+    |imbalance of its original k x k taps|``, averaged over the grown axes and clipped to [0, 1]: 0 for
+    zero-initialised KP before training, 1 for the ``spread`` initialisation (its even and odd taps
+    carry the same weight in every slice). ``layers``: the odd-stride layers of the model before padding."""
+    out = {}
+    for layer in layers:
+        if layer.kind != "conv":
+            continue
+        w = model.get_submodule(layer.name).weight.detach().double()
+        fractions = []
+        for axis, size in ((2, layer.kernel[0]), (3, layer.kernel[1])):
+            if w.shape[axis] == size:
+                continue  # this axis was not grown
+            taps = w.sum(dim=5 - axis).movedim(2, -1)  # (out, in, taps along the axis)
+            fractions.append(1 - _imbalance(taps) / max(_imbalance(taps[..., :size]), 1e-12))
+        out[layer.name] = float(np.clip(np.mean(fractions), 0.0, 1.0)) if fractions else 1.0
+    return out
+
+
+def _imbalance(taps: torch.Tensor) -> float:
+    """|log| of the weight on even over odd taps, each |signed sum| per slice summed over slices."""
+    even, odd = float(taps[..., 0::2].sum(-1).abs().sum()), float(taps[..., 1::2].sum(-1).abs().sum())
+    return abs(float(np.log(max(even, 1e-30) / max(odd, 1e-30))))
+
+
 def window_coverage(length: int, kernel: int, stride: int, padding: int = 0) -> np.ndarray:
     """How many windows of a 1-D ``kernel``/``stride``/``padding`` layer cover each of ``length``
     input positions (the paper's Fig. 2). The 2-D count is the outer product of two 1-D counts."""
@@ -238,4 +286,5 @@ __all__ = [
     "window_coverage",
     "output_length",
     "INITS",
+    "coverage_balance",
 ]

@@ -38,6 +38,7 @@ PAPER_CLAIMS = (
                (("kp-fills-in-paper", "the paper's zero-init KP fills in by its length"),
                 ("kp-lattice-gpu", "flattens the checkerboard (fine-tuned)"),
                 ("kp-smoother-gpu", "smoother than noise training and BlurPool"), ("kp-accuracy-gpu", "accuracy cost"),
+                ("kp-lattice-ineffect", "flattens the checkerboard, KP in effect from step 0 (fine-tuned)"),
                 ("kp-lattice-scratch", "flattens the checkerboard, trained from scratch"),
                 ("kp-lowers-l1-scratch", "lower L1, trained from scratch"))),
     PaperClaim("05_perturbation", "The imbalance hurts tasks where single pixels matter",

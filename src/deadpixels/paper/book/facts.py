@@ -33,6 +33,11 @@ def config(name: str, scale: str = "cpu") -> dict[str, Any]:
     return dict(load(get_experiment(name), scale).provenance["config"])
 
 
+def config_dict_of(name: str, scale: str = "cpu") -> dict[str, Any]:
+    """The config ``name`` runs with at ``scale`` (before any result exists), as a plain dict."""
+    return config_dict(get_experiment(name).config(scale))
+
+
 def _threads() -> int | str:
     """The CPU threads the cached cpu results were computed with (from their provenance)."""
     try:
@@ -76,4 +81,4 @@ def glue_facts(prefix: str = "f") -> dict[str, Any]:
     return facts
 
 
-__all__ = ["steps", "minutes", "config", "scale_facts", "glue_facts"]
+__all__ = ["steps", "minutes", "config", "config_dict_of", "scale_facts", "glue_facts"]

@@ -229,7 +229,17 @@ def spread_labels(fig: plt.Figure, notes: list | None = None) -> list[str]:
     return keyed
 
 
+def placeholder(text: str) -> plt.Figure:
+    """A one-line figure that says why the real one is not there (a result not computed yet), so that
+    a page whose figure waits for a result still builds."""
+    fig, ax = plt.subplots(figsize=(6, 1.2))
+    ax.axis("off")
+    ax.text(0.5, 0.5, text, ha="center", va="center", fontsize=12)
+    return fig
+
+
 __all__ = [
+    "placeholder",
     "readable",
     "spread_labels",
     "legend_below",
@@ -241,3 +251,4 @@ __all__ = [
     "LABEL_SPOTS",
     "POINT_LABEL",
 ]
+

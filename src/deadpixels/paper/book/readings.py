@@ -103,6 +103,7 @@ def kp_known(table: pd.DataFrame, chapter: str) -> str:
     bullets, computed): every such row with its verdict and value, then whether the paper's own KP
     (zero-initialised, fine-tuned) filled in, from the kp-fills-in rows."""
 
+    from ..claims.ineffect import COMMAND as INEFFECT_COMMAND
     from ..claims.verdicts import REASONS
 
     t = table[table["chapter"] == chapter]
@@ -110,6 +111,12 @@ def kp_known(table: pd.DataFrame, chapter: str) -> str:
     for r in t[t["kp_in_effect"].isin(["by construction", "took effect"])].itertuples():
         why = f" ({REASONS.get(r.reason, r.reason)})" if isinstance(r.reason, str) and r.reason else ""
         lines.append(f"- *{r.statement}*: **{r.verdict}**{why}; {str(r.ours).split('; not testable')[0]}")
+    waiting = t[t["claim_id"].str.endswith("-ineffect") & (t["verdict"] == "not run at this scale")]
+    if len(waiting):
+        lines.append(
+            f"- *KP in effect from the first step on the pretrained Lite0* ({len(waiting)} rows): registered, not "
+            f"run yet: `{INEFFECT_COMMAND}`"
+        )
     fills = table[table["claim_id"].str.startswith("kp-fills-in")]
     for r in fills.itertuples():
         lines.append(f"- *{r.statement}* ({r.scale} scale): **{r.verdict}**; {r.ours}")

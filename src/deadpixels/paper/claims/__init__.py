@@ -5,7 +5,7 @@ table in :mod:`.table`; rules in :mod:`.structure` for chapters 1-3, :mod:`.fine
 :mod:`.training` for the from-scratch proxies, :mod:`.zoo` for timm's census; the revision log in
 :mod:`.revisions`, checked by :mod:`.fingerprints`). Rows are ordered by chapter, then by registration."""
 
-from . import fills_in, finetuned, finetuned_erf, growth, structure, training, zoo  # noqa: F401  (registers every claim)
+from . import fills_in, finetuned, finetuned_erf, growth, ineffect, structure, training, zoo  # noqa: F401  (registers every claim)
 from .agreement import compare_verdicts
 from .engine import (
     CLAIMS,

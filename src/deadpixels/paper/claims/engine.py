@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from ..experiments import get_experiment
 from ..pipeline.collect import is_partial, partial_note
 from ..pipeline.results import CorruptResult, MissingResult, Result, StaleConfig, load
@@ -166,6 +168,9 @@ def evaluate(c: Claim, results: dict[str, Result]) -> Outcome:
         out = Outcome(*out)
     notes = [partial_note(results[n]) for n in c.experiments if is_partial(results[n])]
     out = replace(out, ours="; ".join([out.ours, *notes]))
+    if out.verdict == NOT_TESTABLE and not out.reason:  # judge() found no CI: fewer than two pairs
+        if not any(np.isfinite(k.lo) and np.isfinite(k.hi) for k in out.contrasts):
+            out = replace(out, reason="too-few-seeds")
     if out.verdict not in VERDICTS:
         raise ValueError(f"claim {c.claim_id} returned the unknown verdict {out.verdict!r}")
     if out.verdict == REPRODUCED and c.evidence == "untrained proxy":

@@ -23,6 +23,8 @@ FILLED = Region.above(MARGIN)
 
 def per_seed_fraction(padded: pd.DataFrame, model: str) -> pd.Series:
     """f, the removed fraction of the coverage imbalance, averaged over the padded layers, per seed."""
+    if "coverage_f" in padded and padded["coverage_f"].notna().all():  # measured on the weights (kp_effect)
+        return padded["coverage_f"].groupby(padded["seed"]).mean()
     k = padded["layer"].map(kernel_sizes(model)).to_numpy(dtype=float)
     f = removed_fraction(padded["padded_share"].to_numpy(dtype=float), k)
     return pd.Series(f, index=padded.index).groupby(padded["seed"]).mean()

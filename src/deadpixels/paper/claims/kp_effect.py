@@ -21,6 +21,11 @@ deficient pixels one more tap):
 - KP took effect when the mean of ``f`` over the padded layers and seeds is at least
   :data:`~.verdicts.MARGIN`, one half.
 
+The share model assumes the original taps are where zero-init KP left them. Where a result also
+records ``coverage_f`` (:func:`deadpixels.kernel_padding.coverage_balance`, the imbalance removed,
+measured on the trained kernels' weights; kp_ineffect's spread kernels, whose original taps moved),
+that measurement is f.
+
 Why one half, in what it predicts: if the ERF's checkerboard follows the coverage, a KP that removes
 a fraction f of the log coverage imbalance leaves a KP/vanilla lattice ratio of ``L**-f`` for
 vanilla's lattice ratio L, and shrinks the checkerboard part of L1 by the same fraction. f = 1/2 is
@@ -101,6 +106,16 @@ def kp_effect(padded: pd.DataFrame, model: str) -> KPEffect:
         raise ValueError(f"padded layers {unknown} are not odd-stride convolutions of {model}")
     k = padded["layer"].map(sizes).to_numpy(dtype=float)
     share = padded["padded_share"].to_numpy(dtype=float)
+    if "coverage_f" in padded and padded["coverage_f"].notna().all():  # measured on the kernels' weights
+        f = padded["coverage_f"].to_numpy(dtype=float)
+        took = bool(f.mean() >= MARGIN)
+        text = (
+            f"KP {'took' if took else 'did not take'} effect: its padded kernels carry {100 * share.min():.1f}-"
+            f"{100 * share.max():.1f}% of their norms in the added row and column and even out {100 * f.mean():.0f}% "
+            f"of the window-coverage imbalance, measured on their weights (mean over {padded['layer'].nunique()} "
+            f"layers and {padded['seed'].nunique()} seeds; needed: {100 * MARGIN:.0f}%)"
+        )
+        return KPEffect(took, text, "took effect" if took else "did not take effect")
     f = removed_fraction(share, k)
     r = relative_amplitude(share, k)
     took = bool(f.mean() >= MARGIN)

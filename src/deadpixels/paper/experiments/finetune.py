@@ -32,7 +32,7 @@ from torch.utils.data import TensorDataset
 
 from ...erf import effective_rf
 from ...fitting import fit_gaussian
-from ...kernel_padding import find_odd_stride_layers, padded_entry_share
+from ...kernel_padding import coverage_balance, find_odd_stride_layers, padded_entry_share
 from ..lab import data as D
 from ..lab.efficientnet import LITE_MEAN, LITE_STD
 from ..lab.models import build_model
@@ -40,6 +40,10 @@ from ..lab.trained import Probe, theorem_window, train_and_measure
 from ..lab.training import TrainConfig, train_classifier
 from ..pipeline.context import RunContext
 from ..pipeline.experiment import Cell, Experiment, Grid, Tolerance, run_serially
+
+#: The kernel-padding methods: the paper's zero-initialised KP, and KP in effect from the first step
+#: (each pretrained kernel spread over its placements, :func:`deadpixels.kernel_padding.kernel_pad`).
+KP_METHODS = ("kp", "kp_spread")
 
 
 @dataclass(frozen=True)
@@ -190,15 +194,16 @@ def compute_finetune(config: FinetuneConfig, cell: Cell, deps: dict[str, Any], c
         ctx.device,
         ctx.progress,
         f"{config.model}/{method}/{seed}",
-        theorem=method in ("vanilla", "kp"),
+        theorem=method in ("vanilla", *KP_METHODS),
     )
     ids = {"method": method, "seed": seed}
     extra = {"erf_sum": float(m.erf.sum()), **stage_fit(m.model, probe.images, ctx.device, final_stage(m.model))}
     out: dict[str, Any] = {"runs": pd.DataFrame([{**ids, **m.row, **extra}]), "history": m.history.assign(**ids)}
-    if method == "kp":
+    if method in KP_METHODS:
         layers = find_odd_stride_layers(_model(config, "vanilla", seed))
-        share = padded_entry_share(m.model, layers)
-        out["padded"] = pd.DataFrame([{**ids, "layer": k, "padded_share": v} for k, v in share.items()])
+        share, balance = padded_entry_share(m.model, layers), coverage_balance(m.model, layers)
+        rows = [{**ids, "layer": k, "padded_share": v, "coverage_f": balance[k]} for k, v in share.items()]
+        out["padded"] = pd.DataFrame(rows)
     if m.theorem:
         out["theorem1"] = pd.DataFrame([{**ids, **r} for r in m.theorem])
     if seed == config.seeds[0]:
@@ -269,6 +274,23 @@ EXPERIMENTS = [
             # the pilot of the cached cpu run (vanilla 93.0% on the first difficulty) fixed its task
             "cpu": FinetuneConfig(task=0),
             "gpu": GPU,
+        },
+        run_finetune,
+        Tolerance("trained", rtol=0.05, atol=0.03),
+        GRID,
+    ),
+    Experiment(
+        "kp_ineffect",
+        "04_kernel_padding",
+        "Kernel padding in effect from the first step on the ImageNet-trained Lite0: each pretrained kernel "
+        "spread over its placements in the grown grid, fine-tuned beside vanilla with kp_finetune's protocol",
+        {
+            "smoke": FinetuneConfig(
+                size=64, n_train=16, n_val=8, n_test=8, epochs=1, seeds=(0,), difficulties=((0.05, 0.4),),
+                measure_images=4, methods=("vanilla", "kp_spread"),
+            ),
+            # registered 2026-12-07 (issue #40): kp_finetune's cpu protocol and task, 8 paired seeds
+            "cpu": FinetuneConfig(task=0, difficulties=((0.02, 0.15),), methods=("vanilla", "kp_spread")),
         },
         run_finetune,
         Tolerance("trained", rtol=0.05, atol=0.03),

@@ -50,7 +50,7 @@ DEPTH: dict[str, int] = {
     "resnext50_32x4d": 50,
     "resnext101_32x8d": 101,
 }
-VARIANTS = ("vanilla", "kp", "blurpool")
+VARIANTS = ("vanilla", "kp", "kp_spread", "blurpool")
 
 _ARCH: dict[str, tuple[type[nn.Module], list[int], dict[str, int]]] = {
     "resnet18": (tv_resnet.BasicBlock, [2, 2, 2, 2], {}),
@@ -150,7 +150,9 @@ def build_model(
         num_classes: output classes; a pretrained classifier is replaced where this differs.
         width: for ResNets, < 1 gives a narrower network for CPU scale (random init only).
         variant: ``"vanilla"``, ``"kp"`` (kernel padding: zero-padded kernels if pretrained, freshly
-            initialised otherwise) or ``"blurpool"`` (anti-aliasing, Zhang 2019).
+            initialised otherwise), ``"kp_spread"`` (kernel padding in effect from the first step: each
+            pretrained kernel averaged over its placements in the grown grid; pretrained weights only) or
+            ``"blurpool"`` (anti-aliasing, Zhang 2019).
         weights: ``None`` (random init); for ResNets a torchvision weights name such as
             ``"IMAGENET1K_V1"`` (the paper's); for EfficientNet-Lite ``"imagenet"``.
         seed: seeds the random initialisation.
@@ -165,8 +167,8 @@ def build_model(
         if width != 1.0:
             raise ValueError("EfficientNet-Lite exists at width 1.0 only")
         model = build_lite(name, weights, num_classes, seed)
-        if variant == "kp":
-            return kernel_pad(model, pools=True, init="zeros" if weights is not None else "random")
+        if variant in ("kp", "kp_spread"):
+            return kernel_pad(model, pools=True, init=_kp_init(variant, weights))
         return antialias_lite(model, filter_size) if variant == "blurpool" else model
     if name not in _ARCH:
         raise ValueError(f"unknown model {name!r}; available: {', '.join([*_ARCH, *LITE])}")
@@ -181,11 +183,21 @@ def build_model(
     else:
         block, layers, kw = _ARCH[name]
         model = ScaledResNet(block, layers, width=width, num_classes=num_classes, **kw)
-    if variant == "kp":
-        model = kernel_pad(model, pools=True, init="zeros" if weights is not None else "random")
+    if variant in ("kp", "kp_spread"):
+        model = kernel_pad(model, pools=True, init=_kp_init(variant, weights))
     elif variant == "blurpool":
         model = antialias(model, filter_size)
     return model
+
+
+def _kp_init(variant: str, weights: str | None) -> str:
+    """How a KP variant initialises its padded kernels: zero-padded or spread pretrained kernels,
+    freshly initialised even kernels from scratch (where ``kp_spread`` has nothing to spread)."""
+    if variant == "kp_spread":
+        if weights is None:
+            raise ValueError("variant 'kp_spread' spreads pretrained kernels; without weights use 'kp'")
+        return "spread"
+    return "zeros" if weights is not None else "random"
 
 
 def antialias(model: tv_resnet.ResNet, filter_size: int = 4) -> tv_resnet.ResNet:
