@@ -66,7 +66,8 @@ class KPEffect(NamedTuple):
 
 
 BY_CONSTRUCTION = KPEffect(
-    True, "KP in effect by construction (its even kernels are randomly initialised and trained from scratch)",
+    True,
+    "KP in effect by construction (its even kernels are randomly initialised and trained from scratch)",
     "by construction",
 )
 
@@ -106,24 +107,24 @@ def kp_effect(padded: pd.DataFrame, model: str) -> KPEffect:
         raise ValueError(f"padded layers {unknown} are not odd-stride convolutions of {model}")
     k = padded["layer"].map(sizes).to_numpy(dtype=float)
     share = padded["padded_share"].to_numpy(dtype=float)
+    layers, seeds = padded["layer"].nunique(), padded["seed"].nunique()
+    held = f"{100 * share.min():.1f}-{100 * share.max():.1f}%"
     if "coverage_f" in padded and padded["coverage_f"].notna().all():  # measured on the kernels' weights
         f = padded["coverage_f"].to_numpy(dtype=float)
-        took = bool(f.mean() >= MARGIN)
-        text = (
-            f"KP {'took' if took else 'did not take'} effect: its padded kernels carry {100 * share.min():.1f}-"
-            f"{100 * share.max():.1f}% of their norms in the added row and column and even out {100 * f.mean():.0f}% "
-            f"of the window-coverage imbalance, measured on their weights (mean over {padded['layer'].nunique()} "
-            f"layers and {padded['seed'].nunique()} seeds; needed: {100 * MARGIN:.0f}%)"
+        how = (
+            f"its padded kernels carry {held} of their norms in the added row and column and even out "
+            f"{100 * f.mean():.0f}% of the window-coverage imbalance, measured on their weights ("
         )
-        return KPEffect(took, text, "took effect" if took else "did not take effect")
-    f = removed_fraction(share, k)
-    r = relative_amplitude(share, k)
+    else:
+        f, r = removed_fraction(share, k), relative_amplitude(share, k)
+        how = (
+            f"its padded entries hold {held} of their kernels' norms (RMS x{r.min():.2g}-{r.max():.2g} of the "
+            f"original entries), enough to remove {100 * f.mean():.0f}% of the window-coverage imbalance ("
+        )
     took = bool(f.mean() >= MARGIN)
     text = (
-        f"KP {'took' if took else 'did not take'} effect: its padded entries hold {100 * share.min():.1f}-"
-        f"{100 * share.max():.1f}% of their kernels' norms (RMS x{r.min():.2g}-{r.max():.2g} of the original "
-        f"entries), enough to remove {100 * f.mean():.0f}% of the window-coverage imbalance (mean over "
-        f"{padded['layer'].nunique()} layers and {padded['seed'].nunique()} seeds; needed: {100 * MARGIN:.0f}%)"
+        f"KP {'took' if took else 'did not take'} effect: {how}mean over {layers} layers and {seeds} seeds; needed: "
+        f"{100 * MARGIN:.0f}%)"
     )
     return KPEffect(took, text, "took effect" if took else "did not take effect")
 

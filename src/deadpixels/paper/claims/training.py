@@ -6,6 +6,7 @@ smoother comparison, Theorem 1, Table 5, translation, the micro-object task). Ve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -41,6 +42,19 @@ def _scratch(r: dict[str, Result]) -> pd.DataFrame:
 
 #: Said in the rule of every row whose plan was registered before its data (claims.power).
 REGISTERED = "registered 2026-12-07 before its data (issue #40)"
+
+
+def scratch_judged(
+    claim_id: str, runs: pd.DataFrame, ours: str, contrasts: tuple, decide: Callable[[], str]
+) -> Outcome:
+    """A from-scratch KP row's outcome: "not testable" where KP fails its accuracy gate, else
+    ``decide()``; then its registered plan (:func:`registered`)."""
+    why = gate(runs, ("kp",))
+    if why:
+        return registered(
+            claim_id, Outcome(f"{ours}; {why}", NOT_TESTABLE, contrasts, BY_CONSTRUCTION, "comparator-gate")
+        )
+    return registered(claim_id, Outcome(ours, decide(), contrasts, BY_CONSTRUCTION))
 
 
 def registered(claim_id: str, outcome: Outcome) -> Outcome:
@@ -92,9 +106,7 @@ def _kp_l1_scratch(r: dict[str, Result]) -> Outcome:
     lower = int((runs.pivot_table(index="arch", columns="method", values="L1_raw").eval("kp < vanilla")).sum())
     ours = f"{ratio(e)} (n = {e.n} architectures; KP lower in {lower})"
     cs = (judged("raw L1", e, paper_ratios("kp", "vanilla"), L1_REGION),)
-    why = gate(runs, ("kp",))
-    verdict = NOT_TESTABLE if why else judge(e.lo, e.hi, L1_REGION)
-    return Outcome(f"{ours}; {why}" if why else ours, verdict, cs, BY_CONSTRUCTION, "comparator-gate" if why else "")
+    return scratch_judged("kp-lowers-l1-scratch", runs, ours, cs, lambda: judge(e.lo, e.hi, L1_REGION))
 
 
 @claim(
@@ -116,10 +128,9 @@ def _kp_l1_seeds_scratch(r: dict[str, Result]) -> Outcome:
     ours = f"raw L1 {ratio(raw)}; peak-normalised L1 {ratio(norm)} (n = {raw.n})"
     paper = paper_ratios("kp", "vanilla")
     cs = (judged("raw L1", raw, paper, L1_REGION), judged("peak-normalised L1", norm, paper, L1_REGION))
-    why = gate(runs, ("kp",))
-    verdict = NOT_TESTABLE if why else all_required([judge(c.lo, c.hi, L1_REGION) for c in cs])
-    o = Outcome(f"{ours}; {why}" if why else ours, verdict, cs, BY_CONSTRUCTION, "comparator-gate" if why else "")
-    return registered("kp-l1-seeds-scratch", o)
+    return scratch_judged(
+        "kp-l1-seeds-scratch", runs, ours, cs, lambda: all_required([judge(c.lo, c.hi, L1_REGION) for c in cs])
+    )
 
 
 @claim(
@@ -145,10 +156,7 @@ def _kp_lattice_scratch(r: dict[str, Result]) -> Outcome:
         return Outcome(text, NOT_TESTABLE, reason="no-checkerboard")
     region = Region.below(-MARGIN * van.lo)
     cs = (judged("lattice ratio", e, (), region),)
-    why = gate(runs, ("kp",))
-    verdict = NOT_TESTABLE if why else judge(e.lo, e.hi, region)
-    o = Outcome(f"{ours}; {why}" if why else ours, verdict, cs, BY_CONSTRUCTION, "comparator-gate" if why else "")
-    return registered("kp-lattice-scratch", o)
+    return scratch_judged("kp-lattice-scratch", runs, ours, cs, lambda: judge(e.lo, e.hi, region))
 
 
 @claim(
