@@ -74,3 +74,10 @@ def test_a_mismatch_names_its_rows_and_both_values():
     rerun = Result("x", "cpu", {"zoo": pd.DataFrame({"model": ["a", "b", "c"], "L2": [1.0, 2.5, 3.0]})}, {}, {})
     (row,) = [c for c in compare_tables(cached, rerun, Tolerance("deterministic", rtol=1e-4)) if c.item == "zoo.L2"]
     assert not row.ok and row.note == "model=b: cached 2.0, rerun 2.5"
+
+
+def test_a_text_mismatch_names_its_rows_too():
+    cached = Result("x", "cpu", {"zoo": pd.DataFrame({"model": ["a", "b"], "status": ["analysed", "refused: 42%"]})})
+    rerun = Result("x", "cpu", {"zoo": pd.DataFrame({"model": ["a", "b"], "status": ["analysed", "refused: 43%"]})})
+    (row,) = [c for c in compare_tables(cached, rerun, Tolerance("exact")) if c.item == "zoo.status"]
+    assert not row.ok and row.note == "model=b: cached 'refused: 42%', rerun 'refused: 43%'"

@@ -38,10 +38,11 @@ def untraced_structural_erf(model: nn.Module, input_size: int | tuple[int, int] 
     peak = float(exact.max())
     moved = float(np.abs(exact - probe).max()) / peak if peak > 0 else 0.0
     if not np.isfinite(moved) or moved > CONDITIONING_TOLERANCE:
-        raise ValueError(
+        bound = max((b for b in (1.0, 0.1, 0.01) if moved > b), default=CONDITIONING_TOLERANCE)
+        raise ValueError(  # the bound, not the measured share: that share is itself a function of rounding
             f"its weight-free copy is numerically unstable: an input change of {PROBE_NOISE:g} (relative) moves the "
-            f"map by {100 * moved:.2g}% of its peak (allowed {100 * CONDITIONING_TOLERANCE:g}%), so the map depends on "
-            "rounding, not on the architecture"
+            f"map by more than {100 * bound:g}% of its peak (allowed {100 * CONDITIONING_TOLERANCE:g}%), so the map "
+            "depends on rounding, not on the architecture"
         )
     return exact
 

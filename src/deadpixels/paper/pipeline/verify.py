@@ -43,19 +43,29 @@ def _numeric_diff(a: pd.Series, b: pd.Series, tol: Tolerance) -> tuple[float, np
     return float(np.nanmax(diff)) if diff.size else 0.0, np.asarray(tol.allows(a, b), dtype=bool)
 
 
-def _row_names(table: pd.DataFrame) -> list[str]:
-    """A name per row: its text columns (model, method, ...) and integer ones named like an id (seed)."""
-    keys = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c]) or c in ("seed", "step", "cell")]
+def _row_names(table: pd.DataFrame, compared: str) -> list[str]:
+    """A name per row: its text columns (model, method, ...) and integer ones named like an id (seed),
+    other than the ``compared`` one."""
+    ids = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c]) or c in ("seed", "step", "cell")]
+    keys = [c for c in ids if c != compared]
     if not keys:
         return [f"row {i}" for i in range(len(table))]
     return [", ".join(f"{k}={table[k].iloc[i]}" for k in keys[:3]) for i in range(len(table))]
 
 
+def _shown(value: object) -> str:
+    """A value as a mismatch shows it: numbers in full precision, text quoted (at most 120 characters)."""
+    if isinstance(value, (int, float, np.number)):
+        return repr(float(value))
+    text = str(value)
+    return repr(text if len(text) <= 120 else text[:117] + "...")
+
+
 def _mismatches(table: pd.DataFrame, col: str, rerun: pd.Series, agree: np.ndarray, shown: int = 3) -> str:
     """The rows that disagree, each with its cached and rerun value (at most ``shown``, then a count)."""
     bad = np.flatnonzero(~agree)
-    names = _row_names(table)
-    parts = [f"{names[i]}: cached {float(table[col].iloc[i])!r}, rerun {float(rerun.iloc[i])!r}" for i in bad[:shown]]
+    names = _row_names(table, col)
+    parts = [f"{names[i]}: cached {_shown(table[col].iloc[i])}, rerun {_shown(rerun.iloc[i])}" for i in bad[:shown]]
     more = f"; and {len(bad) - shown} more rows" if len(bad) > shown else ""
     return "; ".join(parts) + more
 
@@ -86,7 +96,8 @@ def compare_tables(cached: Result, fresh: Result, tol: Tolerance) -> list[Compar
             else:
                 same = (a[col].astype(str) == b[col].astype(str)).fillna(False) | (a[col].isna() & b[col].isna())
                 equal = bool(same.all())
-                out.append(Comparison(f"{name}.{col}", 0.0 if equal else float("nan"), "equal", equal))
+                note = "" if equal else _mismatches(a, col, b[col], same.to_numpy(dtype=bool))
+                out.append(Comparison(f"{name}.{col}", 0.0 if equal else float("nan"), "equal", equal, note))
     return out
 
 
