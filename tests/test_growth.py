@@ -38,7 +38,7 @@ def test_the_prediction_is_capped_at_one_and_uses_only_late_records():
 def test_cosine_sums_and_steps():
     assert cosine_cum_lr(0.01, 20_000, 20_000) == pytest.approx(100.0, rel=1e-3)
     assert cosine_cum_lr(0.01, 1, 20_000) == pytest.approx(0.01)
-    assert steps_to(0.0499, 0.01, 20_000) == "5 steps"  # five steps sum a little under 0.05
+    assert steps_to(0.0499, 0.01, 20_000) == "after 5 steps"  # five steps sum a little under 0.05
     assert steps_to(500, 0.01, 20_000).startswith("beyond the paper's 20,000 steps")
 
 

@@ -64,11 +64,15 @@ def steps_to(cum_lr: float, lr: float, horizon: int) -> str:
     """The step at which a cosine schedule of ``horizon`` steps has summed ``cum_lr``, in words."""
     total = cosine_cum_lr(lr, horizon, horizon)
     if cum_lr > total:
-        return f"beyond the paper's {horizon:,} steps (its schedule sums to {total:.0f}; at a constant lr {lr:g}: " \
-               f"{cum_lr / lr:,.0f} steps)"
+        steps = cum_lr / lr
+        at_constant = f"{steps:,.0f}" if steps < 1e7 else f"{steps:.1e}"
+        return (
+            f"beyond the paper's {horizon:,} steps (its schedule sums to {total:.0f}; at a constant lr {lr:g}: "
+            f"{at_constant} steps)"
+        )
     t = np.arange(horizon)
     cum = np.cumsum(lr * (1 + np.cos(np.pi * t / horizon)) / 2)
-    return f"{int(np.searchsorted(cum, cum_lr)) + 1:,} steps"
+    return f"after {int(np.searchsorted(cum, cum_lr)) + 1:,} steps"
 
 
 @claim(
@@ -95,7 +99,8 @@ def _fills_in_paper(r: dict[str, Result]) -> Outcome:
     last = c.iloc[-1]
     ours = (
         f"f = {100 * last['f']:.1f}% measured at step {int(last['step']):,}; predicted at {PAPER_STEPS:,} steps "
-        f"{100 * f:.0f}% [95% PI {100 * lo:.0f}, {100 * hi:.0f}] (power {b:.2f} in summed lr); the gate would open at "
+        f"{100 * f:.1f}% [95% PI {100 * lo:.1f}, {100 * hi:.1f}] (power {b:.2f} in summed lr); f reaches the gate's "
+        f"{100 * MARGIN:.0f}% "
         f"{steps_to(opens, cfg['lr'], PAPER_STEPS)}"
     )
     contrast = Contrast("predicted f at the paper's length", f, lo, hi, float("nan"), len(c), (), FILLED, 0.95, False)
