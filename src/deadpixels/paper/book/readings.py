@@ -68,6 +68,15 @@ def blurpool_reading(kp_finetune: Result) -> str:
     )
 
 
+def growth_reading(growth: Result) -> str:
+    """What the growth curve says, as its claim (kp-fills-in-paper) states it: the verdict and its value."""
+    from ..claims import CLAIMS, evaluate
+
+    row = next(c for c in CLAIMS if c.claim_id == "kp-fills-in-paper")
+    out = evaluate(row, {"kp_growth": growth})
+    return f"{out.ours}: *{out.verdict}*"
+
+
 def shown_seed_reading(kp_finetune: Result, seed: int = 0) -> str:
     """Where the seed whose maps a figure shows stands among all seeds on KP/vanilla lattice ratio
     (1st: the most favourable to KP), against the paired geometric mean, and whether KP took effect
@@ -124,7 +133,8 @@ def kp_known(table: pd.DataFrame, chapter: str) -> str:
 
 
 __all__ = [
-    "pilot_reading", "kp_gate_reading", "scratch_reading", "blurpool_reading", "shown_seed_reading", "median_seed",
+    "pilot_reading", "kp_gate_reading", "scratch_reading", "blurpool_reading", "growth_reading", "shown_seed_reading",
+    "median_seed",
     "kp_known",
 ]
 
