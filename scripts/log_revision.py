@@ -1,4 +1,4 @@
-"""Append entries to the rules' revision log (src/deadpixels/paper/claims/revisions.jsonl), one per
+"""Append entries to the rules' revision log (src/deadpixels/paper/claims/record/revisions.jsonl), one per
 claim, each with the claim's current fingerprint and its verdict and value as they are now.
 
     python scripts/log_revision.py --claims kp-lattice,kp-lattice-gpu --kind rule --date 2026-12-03 \
@@ -17,8 +17,8 @@ import sys
 import pandas as pd
 
 from deadpixels.paper.claims import CLAIMS, claims_table, load_current
-from deadpixels.paper.claims.fingerprints import fingerprint
-from deadpixels.paper.claims.revisions import KINDS, append
+from deadpixels.paper.claims.record.fingerprints import fingerprint
+from deadpixels.paper.claims.record.revisions import KINDS, append
 
 
 def results_seen(claim_id: str) -> str:

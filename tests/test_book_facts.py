@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from deadpixels.paper.book import facts, readings
-from deadpixels.paper.claims.engine import load_current
+from deadpixels.paper.claims.judging.engine import load_current
 
 
 def test_the_pilot_sentence_says_what_its_table_shows():

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from deadpixels.paper import claims as C
-from deadpixels.paper.claims import engine
+from deadpixels.paper.claims.judging import engine
 from deadpixels.paper.pipeline.results import Result
 
 SEEDS = range(8)
@@ -191,7 +191,7 @@ def test_micro_object_with_censored_runs_concludes_no_tight_null():
 
 
 def test_the_rank_test_ties_never_at_the_top():
-    from deadpixels.paper.claims.stats import paired_rank_test
+    from deadpixels.paper.claims.judging.stats import paired_rank_test
 
     inf = np.inf
     assert paired_rank_test([inf, inf, inf], [inf, inf, inf]) == 1.0  # all tied: no evidence

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from deadpixels.paper.claims import CLAIMS, NOT, NOT_TESTABLE, PARTIAL, REPRODUCED, claims_table
-from deadpixels.paper.claims import verdicts as V
-from deadpixels.paper.claims.contrasts import size
+from deadpixels.paper.claims.judging import verdicts as V
+from deadpixels.paper.claims.judging.contrasts import size
 from deadpixels.paper.experiments.finetune import GPU
 from deadpixels.paper.pipeline.experiment import config_dict
 from deadpixels.paper.pipeline.store import Result
@@ -148,7 +148,7 @@ def test_every_row_holds_its_ci_against_the_papers_values():
 
 
 def test_the_seed_halves_compare_effects_not_labels():
-    from deadpixels.paper.claims.stability import seed_halves
+    from deadpixels.paper.claims.judging.stability import seed_halves
 
     c = next(c for c in CLAIMS if c.claim_id == "kp-lowers-l1-gpu")
     assert seed_halves(c, fake(kp_l1=0.3)).startswith("halves agree (4 and 4 pairs")

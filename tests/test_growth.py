@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from deadpixels.paper.claims.growth import FIT_FROM, cosine_cum_lr, extrapolate, steps_to
+from deadpixels.paper.claims.rules.growth import FIT_FROM, cosine_cum_lr, extrapolate, steps_to
 from deadpixels.paper.experiments.kp_growth import GrowthConfig, record_steps
 
 
@@ -51,7 +51,7 @@ def test_records_are_log_spaced_and_end_at_the_last_step():
 def test_the_growth_figure_is_readable_with_the_finetuned_points():
     from deadpixels.paper.book import kp_figures
     from deadpixels.paper.book.figure_check import problems
-    from deadpixels.paper.claims.engine import load_current
+    from deadpixels.paper.claims.judging.engine import load_current
     from deadpixels.paper.pipeline.store import Result
 
     c = _curve(0.57, 0.002, noise=0.05)

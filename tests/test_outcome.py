@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deadpixels.paper.claims.kp_effect import relative_amplitude, removed_fraction
-from deadpixels.paper.claims.outcome import Contrast, edges, holm, versus_paper
-from deadpixels.paper.claims.verdicts import Region
+from deadpixels.paper.claims.judging.kp_effect import relative_amplitude, removed_fraction
+from deadpixels.paper.claims.judging.outcome import Contrast, edges, holm, versus_paper
+from deadpixels.paper.claims.judging.verdicts import Region
 
 
 @pytest.mark.parametrize("k", [3, 5, 7])

@@ -1,4 +1,4 @@
-"""The from-scratch rows' planned power (claims.power): the registered plans are what the pilot's
+"""The from-scratch rows' planned power (claims.judging.power): the registered plans are what the pilot's
 data give, and a row whose plan cannot decide the claim says so, whatever its data."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from deadpixels.paper.claims import power
-from deadpixels.paper.claims.outcome import Outcome
-from deadpixels.paper.claims.training import registered
-from deadpixels.paper.claims.verdicts import NOT_TESTABLE, REPRODUCED
+from deadpixels.paper.claims.judging import power
+from deadpixels.paper.claims.judging.outcome import Outcome
+from deadpixels.paper.claims.judging.verdicts import NOT_TESTABLE, REPRODUCED
+from deadpixels.paper.claims.rules.training import registered
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from deadpixels.paper.claims import CLAIMS, contrasts, regions
-from deadpixels.paper.claims.fingerprints import fingerprint, fingerprints
-from deadpixels.paper.claims.revisions import LOG, REVISIONS, append, latest_fingerprint, read
-from deadpixels.paper.claims.verdicts import Region
+from deadpixels.paper.claims import CLAIMS
+from deadpixels.paper.claims.judging import contrasts, regions
+from deadpixels.paper.claims.judging.verdicts import Region
+from deadpixels.paper.claims.record.fingerprints import fingerprint, fingerprints
+from deadpixels.paper.claims.record.revisions import LOG, REVISIONS, append, latest_fingerprint, read
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,6 +111,27 @@ def _git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
 
 
+def log_history(path: str) -> list[tuple[str, str]]:
+    """(commit, the file's path at that commit) for every commit that touched ``path``, oldest first,
+    following renames: the log moved from claims/ to claims/record/ and its history moved with it."""
+    out = _git("log", "--follow", "--format=%x00%H", "--name-only", "--", path)
+    pairs = []
+    for block in out.split("\0")[1:]:
+        commit, *names = [line for line in block.splitlines() if line.strip()]
+        pairs.append((commit, names[-1] if names else path))
+    return pairs[::-1]
+
+
+def test_the_logs_history_goes_back_past_its_move_to_the_record_folder():
+    try:
+        history = log_history(LOG.relative_to(ROOT).as_posix())
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    if _git("rev-parse", "--is-shallow-repository").strip() == "true":
+        pytest.skip("a shallow clone lacks the log's history")
+    assert history[0][1] == "src/deadpixels/paper/claims/revisions.jsonl", history[0]
+
+
 def test_no_committed_entry_was_ever_changed_or_removed():
     """Walk every committed version of the log, oldest first, then the working tree: each extends the last."""
     try:
@@ -119,12 +141,12 @@ def test_no_committed_entry_was_ever_changed_or_removed():
     if _git("rev-parse", "--is-shallow-repository").strip() == "true":
         pytest.skip("a shallow clone lacks the log's history")
     path = LOG.relative_to(ROOT).as_posix()
-    commits = _git("log", "--format=%H", "--reverse", "--", path).split()
-    assert commits, f"{path} has no committed version"
+    history = log_history(path)
+    assert history, f"{path} has no committed version"
     versions = []
-    for commit in commits:
+    for commit, at in history:
         try:
-            versions.append((commit[:7], _git("show", f"{commit}:{path}")))
+            versions.append((commit[:7], _git("show", f"{commit}:{at}")))
         except subprocess.CalledProcessError:  # the commit deleted the file
             versions.append((commit[:7], ""))
     versions.append(("working tree", LOG.read_text(encoding="utf-8")))
@@ -179,6 +201,8 @@ def test_a_fingerprint_moves_with_a_core_function_a_rule_reaches(monkeypatch):
 
 
 def test_fingerprints_are_the_same_in_a_fresh_process():
-    code = "import json; from deadpixels.paper.claims import fingerprints as f; print(json.dumps(f.fingerprints()))"
+    code = (
+        "import json; from deadpixels.paper.claims.record import fingerprints as f; print(json.dumps(f.fingerprints()))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == fingerprints()

@@ -55,8 +55,48 @@ def test_imports_flow_downwards(path):
 
 def test_layer_rule_catches_an_upward_import(tmp_path):
     """The rule itself can fail: a lab module importing the claims is an upward import."""
-    assert LAYERS.index(layer_of("deadpixels.paper.claims.engine")) > LAYERS.index(layer_of("deadpixels.paper.lab.x"))
+    engine, lab = layer_of("deadpixels.paper.claims.judging.engine"), layer_of("deadpixels.paper.lab.x")
+    assert LAYERS.index(engine) > LAYERS.index(lab)
     assert layer_of("deadpixels.graph") == "core" and layer_of("deadpixels.__main__") == "cli"
+
+
+#: The claims' three folders and what each may import of the others: the rules and the record read
+#: the judging; the judging reads neither; the rules and the record never read each other.
+CLAIMS_JOBS = {"judging": {"judging"}, "rules": {"rules", "judging"}, "record": {"record", "judging"}}
+
+
+def claims_job(module: str) -> str | None:
+    """The folder of a ``deadpixels.paper.claims`` module (None outside the claims, or for the
+    package itself, which assembles all three)."""
+    parts = module.split(".")
+    return parts[3] if parts[:3] == ["deadpixels", "paper", "claims"] and len(parts) > 3 else None
+
+
+CLAIMS_MODULES = [p for p in MODULES if claims_job(module_name(p))]
+
+
+def test_every_claims_module_sits_in_one_of_the_three_folders():
+    flat = [p.name for p in (SRC / "paper" / "claims").glob("*.py") if p.name != "__init__.py"]
+    assert not flat, f"claims/ keeps its modules in rules/, judging/ or record/: {flat}"
+    assert {claims_job(module_name(p)) for p in CLAIMS_MODULES} == set(CLAIMS_JOBS)
+
+
+@pytest.mark.parametrize("path", CLAIMS_MODULES, ids=lambda p: str(p.relative_to(SRC)))
+def test_the_claims_folders_import_one_way(path):
+    mine = claims_job(module_name(path))
+    for target in imported_modules(path):
+        theirs = claims_job(target)
+        if target == "deadpixels.paper.claims":
+            theirs = "the claims package"
+        assert theirs is None or theirs in CLAIMS_JOBS[mine], (
+            f"{path.relative_to(SRC)} ({mine}) imports {target} ({theirs}); "
+            f"{mine} may import {sorted(CLAIMS_JOBS[mine])}"
+        )
+
+
+def test_the_claims_folder_rule_can_fail():
+    assert "rules" not in CLAIMS_JOBS["judging"] and "record" not in CLAIMS_JOBS["rules"]
+    assert claims_job("deadpixels.paper.claims.rules.zoo") == "rules" and claims_job("deadpixels.paper.claims") is None
 
 
 def test_import_deadpixels_is_light():

@@ -1,4 +1,4 @@
-"""One meaning per verdict: the definitions of :mod:`deadpixels.paper.claims.verdicts`, checked
+"""One meaning per verdict: the definitions of :mod:`deadpixels.paper.claims.judging.verdicts`, checked
 over random CIs (hypothesis) and on the cases the audit named."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deadpixels.paper.claims import verdicts as V
+from deadpixels.paper.claims.judging import verdicts as V
 
 finite = st.floats(-5, 5, allow_nan=False)
 
@@ -83,7 +83,7 @@ def test_every_not_testable_row_names_one_reason_and_ungated_only_where_the_kp_g
 
     import pandas as pd
 
-    from deadpixels.paper.claims.verdicts import NOT_TESTABLE, REASONS
+    from deadpixels.paper.claims.judging.verdicts import NOT_TESTABLE, REASONS
 
     t = pd.read_csv(Path(__file__).resolve().parents[1] / "data/results/claims.csv", keep_default_na=False)
     untestable = t["verdict"] == NOT_TESTABLE

@@ -40,7 +40,7 @@ def test_a_trained_rerun_is_judged_by_its_verdicts_and_contrasts_not_its_seeds()
     from dataclasses import replace
 
     from deadpixels.paper.claims import compare_verdicts
-    from deadpixels.paper.claims.engine import load_current
+    from deadpixels.paper.claims.judging.engine import load_current
     from deadpixels.paper.experiments import get_experiment
 
     exp = get_experiment("kp_finetune")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..claims.finetuned import PAPER_STEPS
-from ..claims.verdicts import REASONS
+from ..claims.judging.verdicts import REASONS
+from ..claims.rules.finetuned import PAPER_STEPS
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..claims.stats import theorem1_fits
+from ..claims.judging.stats import theorem1_fits
 from ..pipeline.results import Result
 from . import readings, trained_tables
 from .facts import steps

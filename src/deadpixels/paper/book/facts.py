@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..claims.contrasts import GATE_POINTS
-from ..claims.finetuned import PAPER_STEPS
+from ..claims.judging.contrasts import GATE_POINTS
+from ..claims.rules.finetuned import PAPER_STEPS
 from ..experiments import get_experiment
 from ..pipeline.experiment import config_dict
 from ..pipeline.results import CacheError, load

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ...fitting import lattice_ratio
-from ..claims.stats import theorem1_fits
+from ..claims.judging.stats import theorem1_fits
 from ..lab.reference import FIG5_R2
 from ..pipeline.results import Result
 from .plotting import METHOD_COLOURS, METHOD_LABELS, erf_image, styled

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from ..claims.stats import p_text
+from ..claims.judging.stats import p_text
 
 NA = "n/a"
 
@@ -20,7 +20,7 @@ def is_missing(v: object) -> bool:
 
 
 def p_value(p: object) -> str:
-    """A p-value in a table cell: the claims' own wording (:func:`~..claims.stats.p_text`) without
+    """A p-value in a table cell: the claims' own wording (:func:`~..claims.judging.stats.p_text`) without
     its "p": "< 0.001" or three decimals."""
     if is_missing(p):
         return NA

@@ -20,10 +20,10 @@ def growth_figure(growth: Result, finetuned: Sequence[tuple[str, Result]] = ()) 
     on, against the learning rate summed so far: the growth curve, its fitted power law extended to the
     paper's schedule with its 95% prediction interval, the gate's one half, and the fine-tuned runs'
     measured f (``finetuned``: label and kp_finetune result) at their own summed learning rate."""
-    from ..claims.fills_in import per_seed_fraction
-    from ..claims.finetuned import PAPER_STEPS
-    from ..claims.growth import FIT_FROM, cosine_cum_lr, curve, extrapolate
-    from ..claims.verdicts import MARGIN
+    from ..claims.judging.verdicts import MARGIN
+    from ..claims.rules.fills_in import per_seed_fraction
+    from ..claims.rules.finetuned import PAPER_STEPS
+    from ..claims.rules.growth import FIT_FROM, cosine_cum_lr, curve, extrapolate
 
     cfg = growth.provenance["config"]
     c = curve(growth.tables["growth"], cfg["model"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..claims.finetuned import kp_took_effect
+from ..claims.rules.finetuned import kp_took_effect
 from ..pipeline.results import Result
 
 
@@ -54,8 +54,8 @@ def blurpool_reading(kp_finetune: Result) -> str:
     the peak-normalised L1 with its Bonferroni 97.5% CI (the kp-smoother rule's contrast)."""
     import numpy as np
 
-    from ..claims.contrasts import contrast
-    from ..claims.verdicts import bonferroni_level
+    from ..claims.judging.contrasts import contrast
+    from ..claims.judging.verdicts import bonferroni_level
 
     runs = kp_finetune.tables["runs"]
     acc = runs.groupby("method")["test_acc"].mean() * 100
@@ -112,8 +112,8 @@ def kp_known(table: pd.DataFrame, chapter: str) -> str:
     bullets, computed): every such row with its verdict and value, then whether the paper's own KP
     (zero-initialised, fine-tuned) filled in, from the kp-fills-in rows."""
 
-    from ..claims.ineffect import COMMAND as INEFFECT_COMMAND
-    from ..claims.verdicts import REASONS
+    from ..claims.judging.verdicts import REASONS
+    from ..claims.rules.ineffect import COMMAND as INEFFECT_COMMAND
 
     t = table[table["chapter"] == chapter]
     lines = []

@@ -11,9 +11,9 @@ from functools import lru_cache
 import pandas as pd
 
 from ..claims import EVIDENCE, VERDICTS
-from ..claims.engine import EVIDENCE_MEANING
-from ..claims.kp_effect import DATA_SEEN, WRITTEN
-from ..claims.verdicts import MEANING, REASONS
+from ..claims.judging.engine import EVIDENCE_MEANING
+from ..claims.judging.kp_effect import DATA_SEEN, WRITTEN
+from ..claims.judging.verdicts import MEANING, REASONS
 from .cross_checks import flips
 
 CHAPTER_TITLES = {
@@ -126,7 +126,7 @@ def gate_history(table: pd.DataFrame) -> str:
     toward = int((moved["ungated_verdict"] == "reproduced").sum()) if len(moved) else 0
     return (
         f"**The KP gate came after the data.** The rule that a claim about kernel padding is judged only where KP "
-        f"took effect (`claims.kp_effect`) was written on {WRITTEN}, after the fine-tuned results it judges "
+        f"took effect (`claims.judging.kp_effect`) was written on {WRITTEN}, after the fine-tuned results it judges "
         f"({DATA_SEEN}) had been computed and shown: it is not pre-registered. It moves {len(moved)} verdicts, all "
         f"to *not testable*; without it they would read: {rows}. Of these, {toward} would read *reproduced*. Each "
         "row shows the verdict without the gate beside its own."

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from ...fitting import mean_sigma
-from ..claims.stats import paired_rank_test, theorem1_fits
-from ..claims.training import paired
+from ..claims.judging.stats import paired_rank_test, theorem1_fits
+from ..claims.rules.training import paired
 from ..lab.models import DEPTH, RESNETS, SHORT
 from ..lab.reference import TABLE1, TABLE3, TABLE4, TABLE6
 from ..pipeline.results import Result

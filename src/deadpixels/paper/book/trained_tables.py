@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..claims.common import final_stage
-from ..claims.contrasts import LABEL, gate
-from ..claims.stats import theorem1_fits
-from ..claims.training import paired
+from ..claims.judging.contrasts import LABEL, gate
+from ..claims.judging.stats import theorem1_fits
+from ..claims.rules.common import final_stage
+from ..claims.rules.training import paired
 from ..lab.efficientnet import ACCURACY_SOURCE
 from ..pipeline.results import Result
 from .readings import kp_gate_reading
@@ -182,7 +182,6 @@ def gpu_reading(kp_finetune: Result | None, verdicts: pd.DataFrame) -> str:
         c.loc[("KP vs vanilla", q)] for q in ("L1 raw ratio", "ERF magnitude ratio", "L1 peak-norm. ratio")
     )
     share = np.log(mag["effect"]) / np.log(raw["effect"]) if raw["effect"] != 1 else np.nan
-    shares = padded_entries(kp_finetune)["share of the kernel's norm"].astype(float)
     comparators = []
     for other in ("noise", "blurpool"):
         why = gate(runs, (other,))
@@ -200,7 +199,6 @@ def gpu_reading(kp_finetune: Result | None, verdicts: pd.DataFrame) -> str:
         f"peak-normalised L1 {_moved(norm['95% CI low'], norm['95% CI high'])} "
         f"({ci('KP vs vanilla', 'L1 peak-norm. ratio')}); the lattice ratio is {ci('KP vs vanilla', 'lattice ratio')}. "
         f"Verdicts: *{v.get('kp-lowers-l1-gpu', '?')}* for L1, *{v.get('kp-lattice-gpu', '?')}* for the checkerboard. "
-        f"The padded entries moved to {shares.min():.1%}-{shares.max():.1%} of their kernels' norms: "
         f"{kp_gate_reading(kp_finetune)}, so these "
         "verdicts say 'not testable' wherever KP did not take effect. "
         + "; ".join(comparators)

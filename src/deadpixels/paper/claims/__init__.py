@@ -1,13 +1,18 @@
-"""The claims of the paper and their verdicts (engine in :mod:`.engine`, verdicts defined in
-:mod:`.verdicts`, outcomes and their comparison with the paper's numbers in :mod:`.outcome`, the
-table in :mod:`.table`; rules in :mod:`.structure` for chapters 1-3, :mod:`.finetuned` and
-:mod:`.finetuned_erf` for the fine-tuned Lite0 of chapters 4-5 (gated by :mod:`.kp_effect`) and
-:mod:`.training` for the from-scratch proxies, :mod:`.zoo` for timm's census; the revision log in
-:mod:`.revisions`, checked by :mod:`.fingerprints`). Rows are ordered by chapter, then by registration."""
+"""The claims of the paper and their verdicts, in three folders, one per job:
 
-from . import fills_in, finetuned, finetuned_erf, growth, ineffect, structure, training, zoo  # noqa: F401  (registers every claim)
-from .agreement import compare_verdicts
-from .engine import (
+- :mod:`.rules`: one module per chapter, the rules (:mod:`.rules.structure` for chapters 1-3,
+  :mod:`.rules.finetuned` and :mod:`.rules.finetuned_erf` for the fine-tuned Lite0 of chapters 4-5,
+  :mod:`.rules.training` for the from-scratch proxies, :mod:`.rules.zoo` for timm's census, and the
+  kernel-padding rows :mod:`.rules.fills_in`, :mod:`.rules.growth`, :mod:`.rules.ineffect`);
+- :mod:`.judging`: the engine, the verdicts, the statistics, the regions and the gates, which know
+  no particular rule;
+- :mod:`.record`: claims.csv's table and provenance, the rules' fingerprints and the revision log.
+
+Imports flow rules -> judging and record -> judging, never the other way, and never between rules
+and record (tests/test_structure.py checks it). Rows are ordered by chapter, then by registration."""
+
+from .judging.agreement import compare_verdicts
+from .judging.engine import (
     CLAIMS,
     EVIDENCE,
     INCONCLUSIVE,
@@ -24,9 +29,10 @@ from .engine import (
     evaluate,
     load_current,
 )
-from .outcome import Contrast, Outcome
-from .revisions import REVISIONS
-from .table import chapter_claims, claims_provenance, claims_table
+from .judging.outcome import Contrast, Outcome
+from .record.revisions import REVISIONS
+from .record.table import chapter_claims, claims_provenance, claims_table
+from .rules import fills_in, finetuned, finetuned_erf, growth, ineffect, structure, training, zoo  # noqa: F401  (registers every claim)
 
 __all__ = [
     "CLAIMS",

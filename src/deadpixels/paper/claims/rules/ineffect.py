@@ -14,11 +14,11 @@ from dataclasses import replace
 
 import pandas as pd
 
-from ..pipeline.results import Result
+from ...pipeline.results import Result
+from ..judging.engine import CLAIMS, Need, claim
+from ..judging.outcome import Outcome
 from . import finetuned_erf  # noqa: F401  (registers table5-std, theorem1, translation first)
-from .engine import CLAIMS, Need, claim
 from .finetuned import protocol
-from .outcome import Outcome
 
 #: The zero-init rows whose rules the in-effect rows apply.
 BASES = ("kp-lowers-l1", "kp-lattice", "kp-smoother", "kp-accuracy", "table5-std", "theorem1", "translation")

@@ -14,9 +14,9 @@ from dataclasses import replace
 import numpy as np
 from scipy import stats
 
-from ..pipeline.experiment import Experiment
-from ..pipeline.results import Result
-from ..pipeline.verify import Comparison
+from ...pipeline.experiment import Experiment
+from ...pipeline.results import Result
+from ...pipeline.verify import Comparison
 from .engine import CLAIMS, evaluate, load_current
 from .outcome import Contrast
 

@@ -6,10 +6,10 @@ from functools import lru_cache
 
 import pandas as pd
 
-from ...fitting import mean_sigma
-from ..lab.models import RESNETS
-from ..lab.reference import TABLE1
-from ..pipeline.results import Result
+from ....fitting import mean_sigma
+from ...lab.models import RESNETS
+from ...lab.reference import TABLE1
+from ...pipeline.results import Result
 
 #: The nine ResNets of Tables 1 and 2.
 NINE = tuple(RESNETS)
@@ -40,6 +40,6 @@ def paper_sigma(model: str) -> float:
 @lru_cache(maxsize=8)
 def lite_depth(name: str) -> int:
     """Number of MBConv blocks of an EfficientNet-Lite (its depth, read from the architecture)."""
-    from ..lab.efficientnet import build_lite
+    from ...lab.efficientnet import build_lite
 
     return len(build_lite(name)._blocks)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..experiments import get_experiment
-from ..pipeline.collect import is_partial, partial_note
-from ..pipeline.results import CorruptResult, MissingResult, Result, StaleConfig, load
+from ...experiments import get_experiment
+from ...pipeline.collect import is_partial, partial_note
+from ...pipeline.results import CorruptResult, MissingResult, Result, StaleConfig, load
 from .outcome import Outcome
 from .verdicts import INCONCLUSIVE, LARGER, NOT, NOT_RUN, NOT_TESTABLE, PARTIAL, REPRODUCED, SMALLER, VERDICTS
 

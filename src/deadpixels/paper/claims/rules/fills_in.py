@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..pipeline.results import Result
-from .contrasts import judged
+from ...pipeline.results import Result
+from ..judging.contrasts import judged
+from ..judging.kp_effect import kernel_sizes, removed_fraction
+from ..judging.outcome import Outcome
+from ..judging.stats import paired_effect
+from ..judging.verdicts import MARGIN, NOT_TESTABLE, Region, judge
 from .finetuned import finetune_claim, kp_took_effect
-from .kp_effect import kernel_sizes, removed_fraction
-from .outcome import Outcome
-from .stats import paired_effect
-from .verdicts import MARGIN, NOT_TESTABLE, Region, judge
 
 #: Filled in: the padded taps remove at least half the coverage imbalance (the KP gate's threshold,
 #: where its prediction reaches the paper's lattice effect; see :mod:`.kp_effect`).

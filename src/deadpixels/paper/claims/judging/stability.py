@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..pipeline.results import Result
+from ...pipeline.results import Result
 from .engine import Claim, evaluate
 
 #: The evidence levels that rest on seeds.

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ...fitting import mean_sigma
-from ...kernel_padding import window_coverage
-from ..lab.reference import PAPER_TRF, TABLE1
-from ..pipeline.results import Result
+from ....fitting import mean_sigma
+from ....kernel_padding import window_coverage
+from ...lab.reference import PAPER_TRF, TABLE1
+from ...pipeline.results import Result
+from ..judging.engine import INCONCLUSIVE, NOT, NOT_TESTABLE, REPRODUCED, Need, claim
+from ..judging.outcome import Contrast, Outcome
+from ..judging.stats import spearman_ci
+from ..judging.verdicts import bonferroni_level, separate_parts
 from .common import NINE, final_stage, lite_depth, paper_sigma, weighted_erf
-from .engine import INCONCLUSIVE, NOT, NOT_TESTABLE, REPRODUCED, Need, claim
-from .outcome import Contrast, Outcome
-from .stats import spearman_ci
-from .verdicts import bonferroni_level, separate_parts
 
 #: Widening of a stored 95% bootstrap interval to a Bonferroni interval over three models (normal
 #: approximation: each side's distance from the estimate times z(1 - 0.05/6) / z(0.975) = 1.221).

@@ -26,15 +26,15 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..lab.reference import TABLE3, TABLE4
-from ..pipeline.results import Result
-from .contrasts import GATE_POINTS, LABEL, contrast, gate, judged, ratio, size
-from .engine import Need, claim
-from .kp_effect import KPEffect, kp_effect
-from .outcome import Contrast, Outcome
-from .regions import BLUR_REGION, COST_REGION, L1_REGION, MAX_COST, NOISE_REGION, largest_ratio
-from .stats import paired_effect
-from .verdicts import MARGIN, NOT_TESTABLE, Region, all_required, bonferroni_level, judge, separate_parts
+from ...lab.reference import TABLE3, TABLE4
+from ...pipeline.results import Result
+from ..judging.contrasts import GATE_POINTS, LABEL, contrast, gate, judged, ratio, size
+from ..judging.engine import Need, claim
+from ..judging.kp_effect import KPEffect, kp_effect
+from ..judging.outcome import Contrast, Outcome
+from ..judging.regions import BLUR_REGION, COST_REGION, L1_REGION, MAX_COST, NOISE_REGION, largest_ratio
+from ..judging.stats import paired_effect
+from ..judging.verdicts import MARGIN, NOT_TESTABLE, Region, all_required, bonferroni_level, judge, separate_parts
 
 GPU = "gpu"
 COMMAND = {

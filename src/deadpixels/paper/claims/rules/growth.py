@@ -17,12 +17,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from ..pipeline.results import Result
-from .engine import Need, claim
+from ...pipeline.results import Result
+from ..judging.engine import Need, claim
+from ..judging.kp_effect import kernel_sizes, removed_fraction
+from ..judging.outcome import Contrast, Outcome
+from ..judging.verdicts import MARGIN, NOT_TESTABLE, Region, judge
 from .finetuned import PAPER_STEPS
-from .kp_effect import kernel_sizes, removed_fraction
-from .outcome import Contrast, Outcome
-from .verdicts import MARGIN, NOT_TESTABLE, Region, judge
 
 #: The first step whose record enters the fit (the early steps are a transient of the optimiser).
 FIT_FROM = 256

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import pandas as pd
 
-from .engine import CLAIMS, Claim
+from ..judging.engine import CLAIMS, Claim
 
 #: What a change of this module's definition is called in the revision log (entries name it).
 DEFINITION = 3

@@ -7,15 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...fitting import mean_sigma
-from ..lab.reference import FIG5_R2, TABLE1, TABLE2, TABLE5
-from ..pipeline.results import Result
-from .contrasts import GATE_POINTS, contrast, judged, ratio
+from ....fitting import mean_sigma
+from ...lab.reference import FIG5_R2, TABLE1, TABLE2, TABLE5
+from ...pipeline.results import Result
+from ..judging.contrasts import GATE_POINTS, contrast, judged, ratio
+from ..judging.outcome import Contrast, Outcome
+from ..judging.regions import CV_MD_REGION, CV_R_REGION, R_REGION, TRANSLATION_RATIO, TRANSLATION_REGION
+from ..judging.stats import paired_effect, theorem1_fits
+from ..judging.verdicts import INCONCLUSIVE, NOT, NOT_TESTABLE, REPRODUCED, all_required, bonferroni_level, judge
 from .finetuned import KP_GATE, finetune_claim, kp_judged, runs_of
-from .outcome import Contrast, Outcome
-from .regions import CV_MD_REGION, CV_R_REGION, R_REGION, TRANSLATION_RATIO, TRANSLATION_REGION
-from .stats import paired_effect, theorem1_fits
-from .verdicts import INCONCLUSIVE, NOT, NOT_TESTABLE, REPRODUCED, all_required, bonferroni_level, judge
 
 #: The paper's fine-tuned stage-final sigma over its pretrained one (Table 2 / Table 1), per ResNet.
 SIGMA_RATIOS = tuple(float(mean_sigma(TABLE2[m]) / mean_sigma(TABLE1[m])) for m in TABLE2)

@@ -45,8 +45,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ...kernel_padding import find_odd_stride_layers
-from ..lab.models import build_model
+from ....kernel_padding import find_odd_stride_layers
+from ...lab.models import build_model
 from .verdicts import MARGIN
 
 #: When the gate was written, and the results it judges that existed then (the history above).

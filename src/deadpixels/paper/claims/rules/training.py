@@ -12,18 +12,18 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from ..lab.reference import FIG5_R2, TABLE3, TABLE4, TABLE6
-from ..pipeline.results import Result
-from .contrasts import GATE_POINTS, gate, judged, ratio
-from .engine import Need, claim
+from ...lab.reference import FIG5_R2, TABLE3, TABLE4, TABLE6
+from ...pipeline.results import Result
+from ..judging.contrasts import GATE_POINTS, gate, judged, ratio
+from ..judging.engine import Need, claim
+from ..judging.kp_effect import BY_CONSTRUCTION
+from ..judging.outcome import Outcome
+from ..judging.power import PAPER_EPOCHS, planned, unpowered
+from ..judging.regions import COST_REGION, L1_REGION, MICRO_REGION, R_REGION, TRANSLATION_REGION
+from ..judging.stats import Effect, log_ratio_effect, paired_effect, paired_rank_test, theorem1_fits
+from ..judging.verdicts import INCONCLUSIVE, MARGIN, NOT, NOT_TESTABLE, REPRODUCED, SMALLER, Region, all_required, judge
 from .finetuned import paper_ratios, smoother
 from .finetuned_erf import table5_contrasts, table5_paper, theorem1_correlation
-from .kp_effect import BY_CONSTRUCTION
-from .outcome import Outcome
-from .power import PAPER_EPOCHS, planned, unpowered
-from .regions import COST_REGION, L1_REGION, MICRO_REGION, R_REGION, TRANSLATION_REGION
-from .stats import Effect, log_ratio_effect, paired_effect, paired_rank_test, theorem1_fits
-from .verdicts import INCONCLUSIVE, MARGIN, NOT, NOT_TESTABLE, REPRODUCED, SMALLER, Region, all_required, judge
 
 SCRATCH = (Need("classification", "runs", "method", ("vanilla", "kp")),)
 

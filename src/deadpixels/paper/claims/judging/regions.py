@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lab.reference import FIG5_R2, TABLE3, TABLE4, TABLE5, TABLE6
+from ...lab.reference import FIG5_R2, TABLE3, TABLE4, TABLE5, TABLE6
 from .verdicts import MARGIN, Region
 
 #: KP's accuracy cost that is still "about 1%" (the paper: 0.83-1.22 points).

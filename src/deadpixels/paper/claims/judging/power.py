@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as st
 
-from ..lab.reference import FIG5_R2, TABLE3, TABLE4, TABLE5, TABLE6
+from ...lab.reference import FIG5_R2, TABLE3, TABLE4, TABLE5, TABLE6
 from .regions import TRANSLATION_RATIO
 from .stats import theorem1_fits
 from .verdicts import MARGIN

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..lab.models import RESNETS
-from ..pipeline.results import Result
+from ...lab.models import RESNETS
+from ...pipeline.results import Result
 from .outcome import Contrast
 from .stats import Effect, log_ratio_effect, paired_effect
 from .verdicts import Region

@@ -3,8 +3,8 @@ the checkerboard) tested with the very same rule on one timm model per architect
 
 from __future__ import annotations
 
-from ..pipeline.results import Result
-from .engine import Need, claim
+from ...pipeline.results import Result
+from ..judging.engine import Need, claim
 from .structure import CAUSE_RULE, odd_even_parts
 
 

@@ -9,12 +9,12 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from ..pipeline.provenance import git_state
-from ..pipeline.results import Result
-from .engine import CLAIMS, NOT_RUN, NOT_TESTABLE, evaluate, load_current, protocol
-from .outcome import holm, summarise
+from ...pipeline.provenance import git_state
+from ...pipeline.results import Result
+from ..judging.engine import CLAIMS, NOT_RUN, NOT_TESTABLE, evaluate, load_current, protocol
+from ..judging.outcome import holm, summarise
+from ..judging.stability import seed_halves
 from .revisions import revised
-from .stability import seed_halves
 
 
 def _p_text(raw: list[float], adjusted: list[float]) -> str:
