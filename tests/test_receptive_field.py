@@ -70,10 +70,23 @@ def test_unsupported_operation_is_refused():
             self.conv = nn.Conv2d(3, 3, 3)
 
         def forward(self, x):
+            return torch.diff(self.conv(x), dim=-1)
+
+    with pytest.raises(ValueError, match="diff"):
+        theoretical_rf(Roll(), 32)
+
+
+def test_a_2d_fft_mixes_every_position():
+    class FFT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 3, 3)
+
+        def forward(self, x):
             return torch.fft.fft2(self.conv(x)).real
 
-    with pytest.raises(ValueError, match="fft2"):
-        theoretical_rf(Roll(), 32)
+    r = theoretical_rf(FFT(), 32)
+    assert r.is_global and "over the height and the width" in r.reason
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .functionalise import agrees_at_target
 from .graph import available_targets, cut_at, input_channels, trace, truncate
 from .linearised import linearise
 from .receptive_field import propagate, target_node
@@ -195,6 +196,7 @@ def effective_rf(
     runner.eval()
     for p in runner.parameters():
         p.requires_grad_(False)
+    checked = fast is None
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     runner.to(device=device, memory_format=fmt)
     total: torch.Tensor | None = None
@@ -205,6 +207,10 @@ def effective_rf(
         for x, y in batches:
             _check_images(x, y, model)
             x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
+            if not checked and not agrees_at_target(runner, model, module, x[:1].detach()):
+                runner = copy.deepcopy(model).eval().requires_grad_(False).to(device=device, memory_format=fmt)
+                fast, module = None, runner.get_submodule(target) if module is not None else None
+            checked = True
             try:
                 if fast is None:
                     objective = _objective(runner, module, x, y, position, target)

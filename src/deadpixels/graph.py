@@ -18,6 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from .functionalise import check_faithful, functionalise
 from .operations import registered_mixing
 from .utils import input_pair
 
@@ -125,7 +126,7 @@ class UntraceableModel(ValueError):
 
 
 def graph_of(model: nn.Module) -> torch.fx.GraphModule:
-    """The inference-mode graph of ``model``; a ValueError says why if torch.fx cannot trace it."""
+    """The inference-mode graph of ``model``, in-place writes made explicit; or a ValueError saying why not."""
     was_training = model.training
     model.eval()  # trace the inference graph (no auxiliary heads)
     try:
@@ -139,7 +140,7 @@ def graph_of(model: nn.Module) -> torch.fx.GraphModule:
         model.train(was_training)
     gm = torch.fx.GraphModule(model, graph)
     gm.eval()
-    return gm
+    return functionalise(gm)  # readers after an in-place write read the write
 
 
 def declared_channels(model: nn.Module) -> int | None:
@@ -215,7 +216,8 @@ def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels
     in_channels = input_channels(model, gm) if in_channels is None else in_channels
     param = next(model.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    probe = torch.zeros(1, in_channels, *hw, device=param.device if param is not None else "cpu", dtype=dtype)
+    device = param.device if param is not None else torch.device("cpu")
+    probe = torch.randn(1, in_channels, *hw, generator=torch.Generator().manual_seed(0), dtype=dtype).to(device)
     shapes: dict[str, Any] = {}
 
     class _Recorder(torch.fx.Interpreter):
@@ -229,11 +231,12 @@ def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels
 
     try:
         with torch.no_grad():
-            _Recorder(gm).run(probe)
+            out = _Recorder(gm).run(probe)
     except RuntimeError as exc:
         raise ValueError(
             f"a {hw[0]}x{hw[1]} input is too small or malformed for {type(model).__name__}: {exc}"
         ) from exc
+    check_faithful(model, out, probe)
     for n in gm.graph.nodes:
         n.meta["shape"] = shapes.get(n.name)
     return TracedModel(gm, hw)

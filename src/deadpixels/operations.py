@@ -47,7 +47,7 @@ POINTWISE_FUNCTIONS = {
     operator.getitem, getattr, torch.add, torch.mul, torch.sub, torch.div, torch.cat, torch.stack, torch.relu,
     torch.sigmoid, torch.tanh, torch.transpose, torch.permute, torch.chunk, torch.split, torch.clamp, F.relu, F.relu6,
     F.hardswish, F.hardsigmoid, F.silu, F.gelu, F.dropout, F.batch_norm, F.layer_norm, F.linear, F.leaky_relu, F.elu,
-    torch.addcmul, torch.addcdiv,
+    torch.addcmul, torch.addcdiv, F.hardtanh, torch.abs, torch.exp, torch.neg, torch.where,
 }
 #: Self-attention: every position attends to every other, so a model with it is not a CNN.
 ATTENTION_MODULES: tuple[type[nn.Module], ...] = (nn.MultiheadAttention,)
@@ -63,10 +63,20 @@ NORM_GATE_FUNCTIONS = {F.group_norm, F.instance_norm}
 #: passes through and the gate is a per-channel constant along it.
 MULTIPLY_FUNCTIONS = {operator.mul, operator.imul, torch.mul}
 MULTIPLY_METHODS = {"mul", "mul_"}
-#: Tensor methods that do not mix spatial positions.
+#: Tensor methods that do not mix spatial positions (an in-place ``name_`` follows ``name``'s rule).
 POINTWISE_METHODS = {
     "permute", "transpose", "contiguous", "size", "dim", "chunk", "split", "relu", "sigmoid", "mul", "add", "sub",
-    "div", "expand_as", "unsqueeze", "squeeze", "clone", "float", "to", "mul_", "add_", "sub_", "div_",
+    "div", "expand_as", "unsqueeze", "squeeze", "clone", "float", "to", "clamp", "clamp_min", "clamp_max", "abs",
+    "exp", "log", "neg", "pow", "sqrt", "rsqrt", "tanh", "sign", "floor", "ceil", "round", "reciprocal", "square",
+    "masked_fill", "where", "lerp", "addcmul", "addcdiv", "double", "half", "type_as", "detach", "hardtanh",
+}
+#: In-place functions and Python's augmented assignments, and the out-of-place operation whose
+#: receptive-field rule they follow (:mod:`deadpixels.functionalise` makes their writes explicit).
+OUT_OF_PLACE = {
+    operator.iadd: operator.add, operator.isub: operator.sub, operator.imul: operator.mul,
+    operator.itruediv: operator.truediv, torch.relu_: torch.relu, F.relu_: F.relu, F.elu_: F.elu,
+    F.leaky_relu_: F.leaky_relu, F.hardtanh_: F.hardtanh, torch.sigmoid_: torch.sigmoid, torch.tanh_: torch.tanh,
+    torch.clamp_: torch.clamp,
 }
 #: Modules that linearisation removes (activations, dropout, normalisation).
 NONLINEAR_MODULES: tuple[type[nn.Module], ...] = (
@@ -175,6 +185,7 @@ __all__ = [
     "RESHAPE_METHODS",
     "POINTWISE_FUNCTIONS",
     "POINTWISE_METHODS",
+    "OUT_OF_PLACE",
     "NONLINEAR_MODULES",
     "NONLINEAR_FUNCTIONS",
 ]

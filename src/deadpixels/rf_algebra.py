@@ -126,6 +126,11 @@ class NodeRF:
         return replace(self, axes=(fn(self.axes[0], 0), fn(self.axes[1], 1)))
 
 
+def swapped(rf: NodeRF) -> NodeRF:
+    """The same windows with height and width exchanged (the frame of a transposed map)."""
+    return replace(rf, axes=(rf.axes[1], rf.axes[0]))
+
+
 def _layer_padding(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
     if padding == "valid":
         return (0, 0)
@@ -224,4 +229,6 @@ def mark_global(rf: NodeRF, why: str, node: torch.fx.Node) -> NodeRF:
     return rf
 
 
-__all__ = ["AxisRF", "NodeRF", "resample", "window", "shift", "upsample", "transposed", "combine", "mark_global"]
+__all__ = [
+    "AxisRF", "NodeRF", "resample", "window", "shift", "upsample", "transposed", "combine", "mark_global", "swapped",
+]

@@ -17,6 +17,7 @@ from torch import nn
 
 from .fx_args import call_arg, weight_kernel
 from .gates import gate_operands, norm_gate, through_gate
+from .layout import hw_axes, mixed_frame, spatial_mixing
 from .operations import (
     ATTENTION_FUNCTIONS,
     ATTENTION_MODULES,
@@ -25,6 +26,7 @@ from .operations import (
     NORM_GATE_FUNCTIONS,
     NORM_GATE_MODULES,
     NOT_A_CNN,
+    OUT_OF_PLACE,
     PAD_MODULES,
     POINTWISE_FUNCTIONS,
     POINTWISE_METHODS,
@@ -36,7 +38,7 @@ from .operations import (
     registered_mixing,
 )
 from .regrouping import space_to_depth_block
-from .rf_algebra import NodeRF, combine, mark_global, shift, window
+from .rf_algebra import NodeRF, combine, mark_global, shift, swapped, window
 from .same_padding import SamePadConv2d
 from .upsampling import UPSAMPLING_FUNCTIONS, UPSAMPLING_MODULES
 from .upsampling import function_rule as upsampling_function_rule
@@ -183,7 +185,7 @@ def _module_rule(node: torch.fx.Node, m: nn.Module, base: NodeRF, in_shape: Any,
 
 
 def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str) -> NodeRF:
-    fn = node.target
+    fn = OUT_OF_PLACE.get(node.target, node.target)
     if fn in (F.max_pool2d, F.avg_pool2d):
         kernel = call_arg(node, 1, "kernel_size", None)
         stride = call_arg(node, 2, "stride", None) or kernel
@@ -228,7 +230,9 @@ def _function_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str)
 
 
 def _method_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str) -> NodeRF:
-    index = REDUCTION_METHODS.get(str(node.target))
+    name = str(node.target)
+    name = name[:-1] if name.endswith("_") and not name.startswith("_") else name  # y.clamp_() as y.clamp()
+    index = REDUCTION_METHODS.get(name)
     if index is not None and _spatial_dims_reduced(node, in_shape, index):
         return mark_global(base, f".{node.target}() over spatial dims at '{where}'", node)
     out_shape = node.meta.get("shape")
@@ -244,7 +248,7 @@ def _method_rule(node: torch.fx.Node, base: NodeRF, in_shape: Any, where: str) -
     block = space_to_depth_block(node, where) if node.target in RESHAPE_METHODS else None
     if block is not None:  # each output position gathers a block x block tile of input positions
         return window(base, block, block)
-    if node.target in POINTWISE_METHODS or node.target in RESHAPE_METHODS or index is not None:
+    if name in POINTWISE_METHODS or node.target in RESHAPE_METHODS or index is not None:
         return base
     raise ValueError(f"theoretical_rf does not know how method .{node.target}() at '{where}' mixes spatial positions")
 
@@ -253,6 +257,7 @@ def node_rf(node: torch.fx.Node, env: dict[str, NodeRF | None], modules: dict[st
     """The receptive field of ``node`` from those of its inputs (``env``, by node name); None for
     values that are not tensors (sizes, integer arithmetic)."""
     where = node.meta.get("scope") or node.name
+    node.meta["hw_axes"] = hw_axes(node)
     if node.op == "placeholder":
         return NodeRF.identity()
     if node.op != "output" and node.meta.get("shape") is None:
@@ -265,18 +270,31 @@ def node_rf(node: torch.fx.Node, env: dict[str, NodeRF | None], modules: dict[st
         node.meta["gate"] = gate[1].name
         return through_gate(env[gate[0].name], env[gate[1].name], where)  # type: ignore[arg-type]
     in_shape = node.all_input_nodes[0].meta.get("shape") if node.all_input_nodes else None
+    mixing = spatial_mixing(node, modules.get(str(node.target)) if node.op == "call_module" else None)
+    if mixing is not None and not base.global_reason:
+        return mark_global(base, f"{mixing} at '{where}' (it mixes every position along that axis)", node)
+    frame = mixed_frame(node)
     try:
-        if node.op == "call_module":
-            return _module_rule(node, modules[str(node.target)], base, in_shape, where)
-        if node.op == "call_function":
-            return _function_rule(node, base, in_shape, where)
-        if node.op == "call_method":
-            return _method_rule(node, base, in_shape, where)
+        out = _rule(node, modules, swapped(base) if frame == (3, 2) else base, in_shape, where)
     except ValueError:
         if base.global_reason:  # after an operation that mixes all positions, any operation stays global
             return base  # (e.g. ECA's 1-D convolution across the channels of a pooled vector)
         raise
-    return base
+    if frame == (3, 2):  # the map is transposed: its first spatial axis is the input's width
+        return swapped(out)
+    if frame is not None and out != base and not out.global_reason:
+        raise ValueError(
+            f"the operation at '{where}' slides over axes 2 and 3 of a map whose height and width are at "
+            f"axes {frame}: its window cannot be placed on the input; permute the map back to NCHW first"
+        )
+    return out
+
+
+def _rule(node: torch.fx.Node, modules: dict[str, nn.Module], base: NodeRF, in_shape: Any, where: str) -> NodeRF:
+    if node.op == "call_module":
+        return _module_rule(node, modules[str(node.target)], base, in_shape, where)
+    rule = {"call_function": _function_rule, "call_method": _method_rule}.get(node.op)
+    return rule(node, base, in_shape, where) if rule else base
 
 
 __all__ = ["NodeRF", "node_rf", "window", "shift", "combine"]
