@@ -183,3 +183,29 @@ def test_check_refuses_a_size_that_cannot_fit_in_memory_before_any_work(capsys, 
     suggested = int(err.split("use --size ")[1].split()[0])
     estimate = check.memory_estimate(check.load_model("resnet18")[1], suggested)
     assert estimate is not None and estimate <= check.available_memory()  # the size it suggests fits
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["verify", "trf", "--scale", "gpu"], "nothing to verify: none of trf has a gpu scale"),
+        (["verify", "trf", "--report", "{results}/trf/cpu/resnets.csv"], "is inside the results cache"),
+        (["verify", "trf", "--report", "{tmp}/missing/report.json"], "does not exist"),
+        (["verify", "trf", "--report", "{tmp}"], "is a folder"),
+        (["check", "resnet18", "--png", "{results}/erf.png"], "is inside the results cache"),
+        (["check", "resnet18", "--png", "{tmp}/no/such/dir/x.png"], "does not exist"),
+    ],
+)
+def test_outputs_and_empty_selections_are_refused_before_any_work(argv, message, tmp_path, capsys):
+    """Issue #41: a report path inside data/results overwrote a cached table; 'verify trf --scale gpu'
+    verified nothing and exited 0. Both are refused first, and no cached file changes."""
+    results = R.results_dir()
+    before = _digest(results)
+    argv = [a.format(results=results, tmp=tmp_path) for a in argv]
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert _digest(results) == before

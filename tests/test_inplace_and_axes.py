@@ -237,3 +237,39 @@ def test_a_window_over_a_channels_last_map_is_refused():
 
     with pytest.raises(ValueError, match="height and width are at axes"):
         dp.theoretical_rf(Wrong(), SIZE)
+
+
+@pytest.mark.parametrize(
+    "position,match",
+    [
+        ((2.5, 3), "whole numbers"),
+        ((-1, -1), "negative coordinate"),
+        ((True, 1), "whole numbers"),
+        ((99, 1), "outside"),
+    ],
+)
+def test_a_malformed_position_is_refused_not_rounded(position, match):
+    model = Net(_clamp_mul).eval()
+    with pytest.raises(ValueError, match=match):
+        dp.effective_rf(model, torch.randn(1, 3, SIZE, SIZE), target="head", position=position, progress=False)
+
+
+def test_nan_weights_are_refused_before_any_work():
+    model = Net(_clamp_mul).eval()
+    with torch.no_grad():
+        model.head.weight[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match="head.weight holds 1 NaN"):
+        dp.effective_rf(model, torch.randn(1, 3, SIZE, SIZE), target="head", progress=False)
+
+
+def test_images_that_overflow_a_half_precision_model_are_refused():
+    model = Net(_clamp_mul).eval().half()
+    x = torch.full((1, 3, SIZE, SIZE), 1e5)  # finite in float32, inf in float16
+    with pytest.raises(ValueError, match="overflow"):
+        dp.effective_rf(model, x, target="head", progress=False, device="cpu")
+
+
+def test_labels_out_of_range_are_named():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 5)).eval()
+    with pytest.raises(ValueError, match=r"labels \[7\] are out of range: the model has 5 classes"):
+        dp.effective_rf(model, torch.randn(4, 3, 16, 16), target="output", labels=[0, 1, 2, 7], progress=False)

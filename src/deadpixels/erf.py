@@ -46,6 +46,13 @@ def _check_images(x: torch.Tensor, y: torch.Tensor | None, model: nn.Module) -> 
         raise ValueError(f"a batch has {len(x)} images but {len(y)} labels; give one label per image")
 
 
+def check_finite_model(model: nn.Module) -> None:
+    """Refuse a model with NaN or infinite weights or buffers (its every map would be NaN)."""
+    for name, t in [*model.named_parameters(), *model.named_buffers()]:
+        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+            raise ValueError(f"the model's {name} holds {int((~torch.isfinite(t)).sum())} NaN or infinite values")
+
+
 def _batches(images: Any, labels: Any, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
     """Yield (images, labels) batches from a tensor, an iterable of tensors or (images, labels) pairs."""
     if isinstance(images, torch.Tensor):
@@ -69,10 +76,13 @@ def _position(shape: torch.Size, position: Position, target: str) -> tuple[int, 
     h, w = shape[-2], shape[-1]
     if position == "center":
         return h // 2, w // 2
-    if not (isinstance(position, tuple) and len(position) == 2):
-        raise ValueError(f"position must be 'center' or a (row, col) tuple; got {position!r}")
+    whole = isinstance(position, tuple) and len(position) == 2
+    if not (whole and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in position)):
+        raise ValueError(f"position must be 'center' or a (row, col) tuple of whole numbers; got {position!r}")
     i, j = position
-    if not (0 <= i < h and 0 <= j < w):
+    if i < 0 or j < 0:
+        raise ValueError(f"position {position} has a negative coordinate; rows and columns count from 0")
+    if not (i < h and j < w):
         raise ValueError(f"position {position} is outside the {h}x{w} map of {target!r}")
     return int(i), int(j)
 
@@ -108,7 +118,13 @@ def label_logit(out: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     """Per-image logit of the image's label."""
     if y is None:
         raise ValueError("target='output' needs the label of every image (labels=... or (images, labels) batches)")
-    return out.gather(1, y.to(out.device).long().view(-1, 1)).squeeze(1)
+    if out.dim() != 2:
+        raise ValueError(f"target='output' needs (N, classes) logits; the model returns {tuple(out.shape)}")
+    y = y.to(out.device).long().view(-1, 1)
+    if len(y) and (int(y.min()) < 0 or int(y.max()) >= out.shape[1]):
+        bad = sorted({int(v) for v in y.flatten() if not 0 <= int(v) < out.shape[1]})
+        raise ValueError(f"labels {bad} are out of range: the model has {out.shape[1]} classes (0-{out.shape[1] - 1})")
+    return out.gather(1, y).squeeze(1)
 
 
 def _objective(
@@ -186,6 +202,7 @@ def effective_rf(
     device = torch.device(device) if device is not None else default_device
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     _position(torch.Size((1, 1, 1 << 30, 1 << 30)), position, target)  # a malformed position fails before any work
+    check_finite_model(model)
     module = _resolve_target(model, target)
     fold = dtype == torch.float64 if fold_batchnorm is None else fold_batchnorm
     fast = truncate(model, target, fold=fold) if fold_batchnorm is not False else None
@@ -207,6 +224,8 @@ def effective_rf(
         for x, y in batches:
             _check_images(x, y, model)
             x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
+            if not bool(torch.isfinite(x).all()):  # finite in float32, infinite after a cast to float16
+                raise ValueError(f"images overflow the model's {dtype}: {int((~torch.isfinite(x)).sum())} values")
             if not checked and not agrees_at_target(runner, model, module, x[:1].detach()):
                 runner = copy.deepcopy(model).eval().requires_grad_(False).to(device=device, memory_format=fmt)
                 fast, module = None, runner.get_submodule(target) if module is not None else None

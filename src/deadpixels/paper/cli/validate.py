@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+from pathlib import Path
 
 from ..pipeline.executors import EXECUTORS
+from ..pipeline.results import results_dir
 
 #: Seeds are passed to numpy and torch generators, which take 0 <= seed < 2**32.
 MAX_SEED = 2**32 - 1
@@ -137,3 +140,22 @@ __all__ = [
     "slurm_parameters",
     "MAX_SEED",
 ]
+
+
+def output_path(path: str | None, what: str) -> Path | None:
+    """An output file the command will write (``--report``, ``--png``), checked before any work: not
+    inside the results cache (a cached table must never be overwritten by a report), not a folder,
+    in a folder that exists and can be written. None where none was asked for."""
+    if not path:
+        return None
+    out = Path(path).expanduser().resolve()
+    cache = results_dir().resolve()
+    if out == cache or cache in out.parents:
+        raise ValueError(f"{what} {path} is inside the results cache {cache}; write it anywhere else")
+    if out.is_dir():
+        raise ValueError(f"{what} {path} is a folder; give a file name")
+    if not out.parent.is_dir():
+        raise ValueError(f"{what} {path}: the folder {out.parent} does not exist")
+    if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise ValueError(f"{what} {path} cannot be written (permissions)")
+    return out

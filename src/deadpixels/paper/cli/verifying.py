@@ -8,6 +8,7 @@ import datetime as dt
 import json
 
 from ..pipeline.context import RunContext
+from . import validate
 from .selection import at_scale, runner
 
 
@@ -57,11 +58,17 @@ def verify_command(args: argparse.Namespace) -> int:
     from ..pipeline.results import load
     from ..pipeline.verify import recorded_threads, summarise, summarise_compact, verify
 
+    validate.output_path(args.report, "--report")  # before any work: a failed write would lose the comparison
+    chosen = at_scale(args.what, args.scale)
+    if not chosen:
+        raise ValueError(
+            f"nothing to verify: none of {', '.join(args.what)} has a {args.scale} scale (see 'deadpixels list')"
+        )
     ctx, executor = runner(args)
     if args.cells:
         return spread_command(args, ctx, executor)
     failed, reports = [], {}
-    for exp in at_scale(args.what, args.scale):
+    for exp in chosen:
         name = exp.name
         threads = args.threads or recorded_threads(load(exp, args.scale))
         how = f"{threads} CPU threads" + ("" if args.threads else " as recorded")
