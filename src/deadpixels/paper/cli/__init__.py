@@ -16,7 +16,6 @@ import time
 from ..pipeline.experiment import SCALES, override
 from ..pipeline.results import (
     CacheError,
-    CorruptResult,
     MissingResult,
     StaleConfig,
     cell_progress,
@@ -34,22 +33,30 @@ from .selection import at_scale, resolve, runner
 from .verifying import verify_command
 
 
-def _state(name: str, scale: str) -> str:
+def _state(name: str, scale: str, notes: list[str]) -> str:
+    """One cell of ``list``: read without writing or waiting (:func:`read_only`); damage and a busy
+    writer are named in ``notes``, printed under the table with the file concerned."""
     from ..experiments import get_experiment
+    from ..pipeline.locks import LockBusy, read_only
     from ..pipeline.provenance import code_status
 
     exp = get_experiment(name)
     if scale not in exp.configs:
         return "-"
-    try:
-        res = load_folder(result_folder(name, scale), config_hash(exp.config(scale)))
-    except MissingResult:
-        done, total = cell_progress(exp, scale)
-        return f"{done} of {total} cells" if done else "not cached"
-    except StaleConfig:
-        return "stale config"
-    except (CorruptResult, ValueError):  # a file that does not parse is damage too (pandas' EmptyDataError)
-        return "CORRUPT (rerun it)"
+    with read_only():
+        try:
+            res = load_folder(result_folder(name, scale), config_hash(exp.config(scale)))
+        except MissingResult:
+            done, total = cell_progress(exp, scale)
+            return f"{done} of {total} cells" if done else "not cached"
+        except StaleConfig:
+            return "stale config"
+        except LockBusy as exc:
+            notes.append(f"{name} ({scale}): being written: {exc}")
+            return "BUSY (being written)"
+        except (CacheError, ValueError, OSError) as exc:
+            notes.append(f"{name} ({scale}): {exc}")
+            return "CORRUPT (see below)"
     p = res.provenance
     try:
         age = dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(p["date"])
@@ -58,22 +65,25 @@ def _state(name: str, scale: str) -> str:
         when = "date unknown"
     flags = [code_status(p)] + (["dirty tree"] if p.get("dirty") else [])
     if p.get("complete") is False:
-        missing = len(p.get("cells", {}).get("missing", []))
-        flags.append(f"PARTIAL ({missing} cells missing)")
+        missing = p.get("cells", {}).get("missing", [])
+        flags.append(f"PARTIAL ({len(missing) if isinstance(missing, list) else '?'} cells missing)")
     return f"{when}, {', '.join(flags)}"
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from ..experiments import EXPERIMENTS
 
+    notes: list[str] = []
     print(f"{'experiment':<16}{'chapter':<20}{'check':<15}" + "".join(f"{s:<30}" for s in SCALES))
     for name, exp in sorted(EXPERIMENTS.items()):
-        cells = [_state(name, s) for s in SCALES]
+        cells = [_state(name, s, notes) for s in SCALES]
         print(f"{name:<16}{exp.chapter:<20}{exp.tolerance.kind:<15}" + "".join(f"{c:<30}" for c in cells))
     print(
         f"\ncells: age, and whether the package source that computes results changed since ('same code' / "
         f"'code changed'). results folder: {results_dir()}"
     )
+    for note in notes:
+        print(f"  {note}")
     return 0
 
 

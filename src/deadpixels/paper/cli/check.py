@@ -44,6 +44,8 @@ def load_model(spec: str) -> tuple[str, nn.Module]:
     module = importlib.util.module_from_spec(mod_spec)
     try:
         mod_spec.loader.exec_module(module)
+    except SystemExit as exc:  # sys.exit() at import would end this command silently with its code
+        raise ModelSpecError(f"importing {file} called sys.exit({exc.code!r}); a model file must not exit") from None
     except Exception as exc:  # noqa: BLE001 - the user's file: report whatever it raised
         raise ModelSpecError(f"importing {file} failed: {type(exc).__name__}: {exc}") from None
     if not hasattr(module, attr):
@@ -56,6 +58,8 @@ def load_model(spec: str) -> tuple[str, nn.Module]:
         raise ModelSpecError(f"{spec} is neither an nn.Module nor a function returning one")
     try:
         model = obj()
+    except SystemExit as exc:
+        raise ModelSpecError(f"calling {spec}() called sys.exit({exc.code!r})") from None
     except Exception as exc:  # noqa: BLE001
         raise ModelSpecError(f"calling {spec}() failed: {type(exc).__name__}: {exc}") from None
     if not isinstance(model, nn.Module):

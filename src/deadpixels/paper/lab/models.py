@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import difflib
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -94,7 +95,9 @@ def torchvision_model(name: str) -> nn.Module:
     """A randomly initialised torchvision classifier by name, in eval mode (init warnings silenced)."""
     names = torchvision.models.list_models(module=torchvision.models)
     if name not in names:
-        raise ValueError(f"unknown torchvision model {name!r}; available: {', '.join(names)}")
+        close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.6)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        raise ValueError(f"unknown torchvision model {name!r}; {hint}available: {', '.join(names)}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return torchvision.models.get_model(name).eval()

@@ -19,6 +19,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 #: How long a load or a save waits for another writer of the same folder before it gives up
@@ -29,6 +30,48 @@ POLL_S = 0.05
 
 class LockTimeout(TimeoutError):
     """Another live process held the lock for longer than the wait allowed."""
+
+
+class LockBusy(LockTimeout):
+    """Another live process is writing, and a read-only reader (:func:`read_only`) does not wait."""
+
+
+_READ_ONLY: ContextVar[bool] = ContextVar("read_only", default=False)
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """Within this block, readers neither create lock files (nor their folders) nor wait for a
+    writer: a read-only command (``list``) writes nothing and answers at once, and a busy result
+    raises :class:`LockBusy`."""
+    token = _READ_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
+
+
+def is_read_only() -> bool:
+    """Whether the caller is inside :func:`read_only`."""
+    return _READ_ONLY.get()
+
+
+@contextmanager
+def _peek(path: Path) -> Iterator[bool]:
+    """A shared lock taken without creating the file or waiting (see :func:`read_only`)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # no lock file: no writer ever locked this folder, or it cannot be read
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockBusy(f"{path} is held by a writer right now; try again when it has finished") from None
+        yield True
+    finally:
+        os.close(fd)
 
 
 def lock_path(folder: Path, kind: str = "lock") -> Path:
@@ -42,7 +85,12 @@ def locked(path: Path, exclusive: bool = True, wait_s: float | None = WAIT_S, op
     """Hold ``flock`` on ``path`` (created if missing): exclusive for writers, shared for readers.
     Waits up to ``wait_s`` seconds (None: as long as it takes, for a holder that is computing) and
     raises :class:`LockTimeout` naming the file after that. With ``optional``, a lock file that
-    cannot be created (read-only folder) yields False and the caller goes on unlocked."""
+    cannot be created (read-only folder) yields False and the caller goes on unlocked. A reader
+    (``optional``, shared) inside :func:`read_only` only peeks: no file is created, nothing waits."""
+    if optional and not exclusive and is_read_only():
+        with _peek(path) as held:
+            yield held
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
@@ -70,4 +118,4 @@ def locked(path: Path, exclusive: bool = True, wait_s: float | None = WAIT_S, op
         os.close(fd)  # releases the lock
 
 
-__all__ = ["WAIT_S", "LockTimeout", "lock_path", "locked"]
+__all__ = ["WAIT_S", "LockTimeout", "LockBusy", "lock_path", "locked", "read_only", "is_read_only"]

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .locks import lock_path, locked
+from .locks import is_read_only, lock_path, locked
 
 
 def _sha(data: bytes) -> str:
@@ -185,7 +185,7 @@ def load_folder(folder: Path, expected_hash: str | None = None) -> Result:
     It holds the folder's shared lock (writers wait; a half-done save is first undone) and reads each
     file once, checking the checksum of exactly the bytes it parses: a load returns one save, whole,
     or an error, never the provenance of one save with the values of another."""
-    repair = bool(_leftovers(folder))
+    repair = bool(_leftovers(folder)) and not is_read_only()  # a read-only reader repairs nothing
     with locked(lock_path(folder), exclusive=repair, optional=True) as held:
         if repair and held:
             _recover_locked(folder)
@@ -204,8 +204,7 @@ def _read(folder: Path, expected_hash: str | None) -> Result:
         prov = json.loads(prov_bytes)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CorruptResult(f"corrupt provenance.json in {folder}: {exc}") from exc
-    if not isinstance(prov, dict) or not isinstance(prov.get("files", {}), dict):
-        raise CorruptResult(f"corrupt provenance.json in {folder}: not a provenance record")
+    _check_record(prov, folder)
     if expected_hash is not None and prov.get("config_hash") != expected_hash:
         raise StaleConfig(
             f"the cached result in {folder} was made from config {prov.get('config_hash')}, "
@@ -222,14 +221,43 @@ def _read(folder: Path, expected_hash: str | None) -> Result:
             data = None
         if data is None or _sha(data) != digest:
             raise CorruptResult(f"cached file {folder / name} is missing or does not match its recorded checksum")
-        if name.endswith(".csv"):
-            res.tables[name[:-4]] = pd.read_csv(io.BytesIO(data))
-        elif name == "arrays.npz":
-            with np.load(io.BytesIO(data)) as z:
-                res.arrays = {k: z[k] for k in z.files}
-        elif name == "values.json":
-            res.values = json.loads(data)
+        try:
+            _parse(res, name, data)
+        except Exception as exc:  # noqa: BLE001 - pandas, numpy and zipfile raise many types on damage
+            raise CorruptResult(f"cached file {folder / name} cannot be read: {type(exc).__name__}: {exc}") from exc
     return res
+
+
+def _parse(res: Result, name: str, data: bytes) -> None:
+    if name.endswith(".csv"):
+        res.tables[name[:-4]] = pd.read_csv(io.BytesIO(data))
+    elif name == "arrays.npz":
+        with np.load(io.BytesIO(data)) as z:
+            res.arrays = {k: z[k] for k in z.files}
+    elif name == "values.json":
+        res.values = json.loads(data)
+
+
+def _check_record(prov: object, folder: Path) -> None:
+    """Refuse a provenance record that cannot describe a result: not a mapping; a ``files`` map that
+    is empty, not a map of names to checksums, or leaves out a data file of the folder (an emptied map
+    once let a damaged result load as an empty one); ``cells`` that is not a map."""
+    where = f"corrupt provenance.json in {folder}"
+    if not isinstance(prov, dict):
+        raise CorruptResult(f"{where}: not a provenance record")
+    files = prov.get("files")
+    if not isinstance(files, dict) or not files or not all(isinstance(v, str) for v in files.values()):
+        raise CorruptResult(f"{where}: 'files' must map each data file to its checksum; got {files!r}")
+    unlisted = (
+        sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != "provenance.json")
+        if (folder.is_dir())
+        else []
+    )
+    unlisted = [n for n in unlisted if n not in files]
+    if unlisted:
+        raise CorruptResult(f"{where}: the folder holds files its record does not list: {', '.join(unlisted)}")
+    if "cells" in prov and not isinstance(prov["cells"], dict):
+        raise CorruptResult(f"{where}: 'cells' must be a map; got {type(prov['cells']).__name__}")
 
 
 __all__ = [

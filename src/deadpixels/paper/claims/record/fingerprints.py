@@ -20,6 +20,7 @@ import functools
 import hashlib
 import inspect
 import json
+import re
 import textwrap
 import types
 from collections.abc import Callable, Iterator
@@ -120,7 +121,9 @@ def value_text(obj: object) -> str:
         return type(obj).__name__ + "{" + ", ".join(sorted(value_text(v) for v in obj)) + "}"
     if isinstance(obj, (list, tuple)):
         return type(obj).__name__ + "[" + ", ".join(value_text(v) for v in obj) + "]"
-    return repr(obj)
+    if isinstance(obj, types.FunctionType):  # its repr holds its address, which differs per process
+        return f"<function {obj.__module__}.{obj.__qualname__}>"
+    return re.sub(r" at 0x[0-9a-fA-F]+", "", repr(obj))  # torch's built-ins name their type's address
 
 
 def _class(cls: type, seen: set[int]) -> Iterator[str]:
