@@ -115,7 +115,11 @@ def test_list_says_date_unknown_and_a_config_word_in_the_path_is_harmless(tmp_pa
 
     monkeypatch.setenv("DEADPIXELS_RESULTS", str(tmp_path / "my-config-results"))
     exp = get_experiment("trf")
-    _cache(R.results_dir() / "trf" / "cpu", json.dumps({"config_hash": R.config_hash(exp.config("cpu")), "files": {}}))
+    table = b"a\n1\n"
+    files = {"t.csv": hashlib.sha256(table).hexdigest()}  # a record lists its files (an empty map is corrupt)
+    record = {"config_hash": R.config_hash(exp.config("cpu")), "files": files}
+    _cache(R.results_dir() / "trf" / "cpu", json.dumps(record))
+    (R.results_dir() / "trf" / "cpu" / "t.csv").write_bytes(table)
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
     assert "date unknown" in out and "stale config" not in out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -12,79 +11,16 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
+from .erf_inputs import Position, batches, check_device, check_finite_model, check_images, map_position
 from .functionalise import agrees_at_target
 from .graph import available_targets, cut_at, input_channels, trace, truncate
 from .linearised import linearise
 from .receptive_field import propagate, target_node
-from .utils import full_float32
-
-#: Where on the target map F is taken: ``"center"`` (``(H // 2, W // 2)``, the paper's [3, 3] of a
-#: 7x7 map) or an explicit ``(row, col)``.
-Position = str | tuple[int, int]
+from .utils import full_float32, require_module
 
 
 class _StopForward(Exception):
     """Raised by the target hook: nothing after the target is needed for the gradient."""
-
-
-def _first_conv(model: nn.Module) -> nn.Conv2d | None:
-    return next((m for m in model.modules() if isinstance(m, nn.Conv2d)), None)
-
-
-def _check_images(x: torch.Tensor, y: torch.Tensor | None, model: nn.Module) -> None:
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"images must be a 4-D tensor (N, C, H, W); got {shape}")
-    conv = _first_conv(model)
-    if conv is not None and x.shape[1] != conv.in_channels:
-        raise ValueError(
-            f"images have {x.shape[1]} channels but the model's first convolution expects {conv.in_channels}"
-        )
-    if x.is_floating_point() and not bool(torch.isfinite(x).all()):
-        raise ValueError(f"images contain {int((~torch.isfinite(x)).sum())} NaN or infinite values")
-    if y is not None and len(y) != len(x):
-        raise ValueError(f"a batch has {len(x)} images but {len(y)} labels; give one label per image")
-
-
-def check_finite_model(model: nn.Module) -> None:
-    """Refuse a model with NaN or infinite weights or buffers (its every map would be NaN)."""
-    for name, t in [*model.named_parameters(), *model.named_buffers()]:
-        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            raise ValueError(f"the model's {name} holds {int((~torch.isfinite(t)).sum())} NaN or infinite values")
-
-
-def _batches(images: Any, labels: Any, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    """Yield (images, labels) batches from a tensor, an iterable of tensors or (images, labels) pairs."""
-    if isinstance(images, torch.Tensor):
-        lab = None if labels is None else torch.as_tensor(labels)
-        if lab is not None and len(lab) != len(images):
-            raise ValueError(f"got {len(lab)} labels for {len(images)} images")
-        for i in range(0, len(images), batch_size):
-            yield images[i : i + batch_size], None if lab is None else lab[i : i + batch_size]
-        return
-    if isinstance(images, np.ndarray):
-        yield from _batches(torch.from_numpy(images), labels, batch_size)
-        return
-    for batch in images:
-        if isinstance(batch, (tuple, list)):
-            yield batch[0], torch.as_tensor(batch[1])
-        else:
-            yield batch, None
-
-
-def _position(shape: torch.Size, position: Position, target: str) -> tuple[int, int]:
-    h, w = shape[-2], shape[-1]
-    if position == "center":
-        return h // 2, w // 2
-    whole = isinstance(position, tuple) and len(position) == 2
-    if not (whole and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in position)):
-        raise ValueError(f"position must be 'center' or a (row, col) tuple of whole numbers; got {position!r}")
-    i, j = position
-    if i < 0 or j < 0:
-        raise ValueError(f"position {position} has a negative coordinate; rows and columns count from 0")
-    if not (i < h and j < w):
-        raise ValueError(f"position {position} is outside the {h}x{w} map of {target!r}")
-    return int(i), int(j)
 
 
 def _resolve_target(model: nn.Module, target: str) -> nn.Module | None:
@@ -110,7 +46,7 @@ def channel_mean_at(feat: torch.Tensor, position: Position, target: str) -> torc
             f"target {target!r} gives a {tuple(feat.shape)} output, not a (N, C, H, W) feature map; "
             "use target='output' for the label's logit, or a convolutional stage"
         )
-    i, j = _position(feat.shape, position, target)
+    i, j = map_position(feat.shape, position, target)
     return feat[:, :, i, j].mean(dim=1)
 
 
@@ -195,13 +131,16 @@ def effective_rf(
     Returns:
         R as a float64 (H, W) array, or the (N, H, W) float32 per-image maps with ``per_image``.
     """
+    require_module(model, "effective_rf")
+    if images is None:
+        raise ValueError("effective_rf needs images: a (N, C, H, W) tensor or array, or an iterable of batches")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     param = next(model.parameters(), None)
     default_device = param.device if param is not None else torch.device("cpu")
-    device = torch.device(device) if device is not None else default_device
+    device = check_device(device) or default_device
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    _position(torch.Size((1, 1, 1 << 30, 1 << 30)), position, target)  # a malformed position fails before any work
+    map_position(torch.Size((1, 1, 1 << 30, 1 << 30)), position, target)  # a malformed position fails before any work
     check_finite_model(model)
     module = _resolve_target(model, target)
     fold = dtype == torch.float64 if fold_batchnorm is None else fold_batchnorm
@@ -219,10 +158,14 @@ def effective_rf(
     total: torch.Tensor | None = None
     count = 0
     maps: list[torch.Tensor] = []
-    batches = tqdm(_batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False)
+    first_hw = None
+    bar = tqdm(batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False)
     with full_float32():  # TF32 would move a float32 map by percents of its peak on a GPU
-        for x, y in batches:
-            _check_images(x, y, model)
+        for x, y in bar:
+            check_images(x, y, model)
+            if first_hw is not None and x.shape[-2:] != first_hw:
+                raise ValueError(f"a batch has {tuple(x.shape[-2:])} images after {tuple(first_hw)}: one size for all")
+            first_hw = x.shape[-2:]
             x = x.to(device=device, dtype=dtype).contiguous(memory_format=fmt).requires_grad_(True)
             if not bool(torch.isfinite(x).all()):  # finite in float32, infinite after a cast to float16
                 raise ValueError(f"images overflow the model's {dtype}: {int((~torch.isfinite(x)).sum())} values")
@@ -239,6 +182,8 @@ def effective_rf(
                     objective = channel_mean_at(fast(x), position, target)
             except RuntimeError as exc:
                 raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
+            except (KeyError, AttributeError, TypeError, IndexError, AssertionError, LookupError) as exc:
+                raise ValueError(f"the model's own forward raised {type(exc).__name__}: {exc}") from exc
             (grad,) = torch.autograd.grad(objective.sum(), x)
             per = F.relu(grad.mean(dim=1))
             if per_image:

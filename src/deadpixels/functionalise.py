@@ -219,6 +219,8 @@ def agrees_at_target(fast: nn.Module, model: nn.Module, module: nn.Module | None
         own = captured[0]
     except RuntimeError as exc:
         raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
+    except (KeyError, AttributeError, TypeError, IndexError, AssertionError, LookupError) as exc:
+        raise ValueError(f"the model's own forward raised {type(exc).__name__}: {exc}") from exc
     finally:
         model.train(was_training)
         if handle is not None:

@@ -20,7 +20,8 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from .functionalise import check_faithful, functionalise
 from .operations import registered_mixing
-from .utils import input_pair
+from .probe import check_inputs, record_shapes
+from .utils import check_probe_fits, input_pair, require_module
 
 
 class ScopedTracer(torch.fx.Tracer):
@@ -127,6 +128,7 @@ class UntraceableModel(ValueError):
 
 def graph_of(model: nn.Module) -> torch.fx.GraphModule:
     """The inference-mode graph of ``model``, in-place writes made explicit; or a ValueError saying why not."""
+    require_module(model, "tracing")
     was_training = model.training
     model.eval()  # trace the inference graph (no auxiliary heads)
     try:
@@ -201,41 +203,24 @@ def input_channels(model: nn.Module, gm: torch.fx.GraphModule | None = None) -> 
 
 
 def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels: int | None = None) -> TracedModel:
-    """Trace ``model`` and record every node's output shape for one zero probe input.
+    """Trace ``model``: a :class:`TracedModel` whose nodes carry ``meta['scope']`` and ``meta['shape']``
+    for one seeded random probe, whose output the model itself must reproduce (:func:`check_faithful`).
 
     Args:
         model: any torch.fx-traceable module.
         input_size: the probe's side length, or ``(height, width)``.
         in_channels: channels of the probe (default: :func:`input_channels` of the model).
-
-    Returns:
-        A :class:`TracedModel` whose nodes carry ``meta['scope']`` and ``meta['shape']``.
     """
     hw = input_pair(input_size)
     gm = graph_of(model)
+    check_inputs(gm, type(model).__name__)
     in_channels = input_channels(model, gm) if in_channels is None else in_channels
     param = next(model.parameters(), None)
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     device = param.device if param is not None else torch.device("cpu")
+    check_probe_fits(in_channels, hw, dtype)
     probe = torch.randn(1, in_channels, *hw, generator=torch.Generator().manual_seed(0), dtype=dtype).to(device)
-    shapes: dict[str, Any] = {}
-
-    class _Recorder(torch.fx.Interpreter):
-        def run_node(self, n: torch.fx.Node) -> Any:
-            out = super().run_node(n)
-            if isinstance(out, torch.Tensor):
-                shapes[n.name] = out.shape
-            elif isinstance(out, (tuple, list)) and any(isinstance(o, torch.Tensor) for o in out):
-                shapes[n.name] = tuple(o.shape if isinstance(o, torch.Tensor) else None for o in out)
-            return out
-
-    try:
-        with torch.no_grad():
-            out = _Recorder(gm).run(probe)
-    except RuntimeError as exc:
-        raise ValueError(
-            f"a {hw[0]}x{hw[1]} input is too small or malformed for {type(model).__name__}: {exc}"
-        ) from exc
+    out, shapes = record_shapes(gm, probe, type(model).__name__)
     check_faithful(model, out, probe)
     for n in gm.graph.nodes:
         n.meta["shape"] = shapes.get(n.name)

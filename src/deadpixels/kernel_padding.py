@@ -18,7 +18,7 @@ from torch import nn
 
 from .graph import input_channels, replace_submodule
 from .same_padding import SamePadConv2d
-from .utils import input_pair, to_pair
+from .utils import input_pair, require_module, to_pair
 
 #: How the padded kernels start: ``"zeros"`` (pretrained weights zero-padded: the same function)
 #: or ``"random"`` (freshly initialised, the paper's from-scratch variant).
@@ -185,6 +185,7 @@ def kernel_pad(
     turns odd max-pools with even stride into even ones (3x3 -> 4x4), which changes the function.
     With ``input_size`` the copy is checked once on a dummy input of that size.
     """
+    require_module(model, "kernel_pad")
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}; got {init!r}")
     new = copy.deepcopy(model)

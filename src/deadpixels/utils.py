@@ -36,6 +36,37 @@ def input_pair(value: Any) -> tuple[int, int]:
     return int(pair[0]), int(pair[1])
 
 
+def require_module(model: Any, where: str) -> None:
+    """Refuse anything but an ``nn.Module`` where a model is expected, naming what came instead."""
+    if not isinstance(model, torch.nn.Module):
+        hint = f" ({model!r}: build it first, e.g. torchvision.models.{model}())" if isinstance(model, str) else ""
+        raise ValueError(f"{where} needs an nn.Module; got {type(model).__name__}{hint}")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine can still give (``MemAvailable`` of /proc/meminfo), None where unknown."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def check_probe_fits(channels: int, hw: tuple[int, int], dtype: torch.dtype) -> None:
+    """Refuse, before allocating it, an input whose tensor alone takes more than half the memory
+    this machine has free (torch would raise its allocation error, or the machine would swap)."""
+    need = channels * hw[0] * hw[1] * torch.empty((), dtype=dtype).element_size()
+    have = available_memory()
+    if have is not None and need > have / 2:
+        raise ValueError(
+            f"a {hw[0]}x{hw[1]} input of {channels} channels needs {need / 2**30:.1f} GiB for the image alone "
+            f"(and many times that for the activations); this machine has {have / 2**30:.1f} GiB free"
+        )
+
+
 @contextmanager
 def full_float32() -> Iterator[None]:
     """Run float32 convolutions and matrix products in full float32 precision on CUDA.
@@ -55,4 +86,4 @@ def full_float32() -> Iterator[None]:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-__all__ = ["to_pair", "input_pair", "full_float32"]
+__all__ = ["to_pair", "input_pair", "full_float32", "available_memory", "check_probe_fits", "require_module"]

@@ -12,6 +12,8 @@ from typing import Any
 from torch import nn
 
 from ...dead_pixels import DeadPixelReport, dead_pixel_test
+from ...graph import input_channels
+from ...utils import available_memory
 from ..experiments.census import input_size
 from ..lab.models import torchvision_model
 from ..lab.zoo import timm_input_size, timm_model
@@ -134,17 +136,6 @@ BYTES_PER_ACTIVATION = 8 * 4
 PROBE_PX = 64
 
 
-def available_memory() -> int | None:
-    """Bytes of memory this machine can still give (``MemAvailable``), None where unknown."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 def memory_estimate(model: nn.Module, size: int, probe: int = PROBE_PX) -> int | None:
     """Bytes the analysis of ``model`` at ``size`` px needs, extrapolated from one no-grad forward at
     ``probe`` px (activations grow with the area); None where the probe does not run (the analysis
@@ -161,7 +152,7 @@ def memory_estimate(model: nn.Module, size: int, probe: int = PROBE_PX) -> int |
     hooks = [m.register_forward_hook(count) for m in leaves]
     try:
         with torch.no_grad():
-            model.eval()(torch.zeros(1, 3, probe, probe))
+            model.eval()(torch.zeros(1, input_channels(model), probe, probe))
     except Exception:  # noqa: BLE001 - no estimate; the analysis itself says what is wrong
         return None
     finally:

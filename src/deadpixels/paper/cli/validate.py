@@ -142,18 +142,21 @@ __all__ = [
 ]
 
 
-def output_path(path: str | None, what: str) -> Path | None:
+def output_path(path: str | None, what: str, folder_ok: bool = False) -> Path | None:
     """An output file the command will write (``--report``, ``--png``), checked before any work: not
     inside the results cache (a cached table must never be overwritten by a report), not a folder,
-    in a folder that exists and can be written. None where none was asked for."""
+    in a folder that exists and can be written (``folder_ok``: or a folder, written into). None where
+    none was asked for."""
     if not path:
         return None
     out = Path(path).expanduser().resolve()
     cache = results_dir().resolve()
     if out == cache or cache in out.parents:
         raise ValueError(f"{what} {path} is inside the results cache {cache}; write it anywhere else")
-    if out.is_dir():
+    if out.is_dir() and not folder_ok:
         raise ValueError(f"{what} {path} is a folder; give a file name")
+    if out.is_dir():
+        out = out / "probe"  # the file will go into this folder
     if not out.parent.is_dir():
         raise ValueError(f"{what} {path}: the folder {out.parent} does not exist")
     if not os.access(out.parent, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
