@@ -6,6 +6,7 @@ the census of chapter 6 and ``python -m deadpixels check`` both run it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,6 +18,7 @@ from .graph import UntraceableModel
 from .kernel_padding import OddStrideLayer, find_odd_stride_layers, kernel_pad
 from .operations import NOT_A_CNN
 from .receptive_field import TheoreticalRF, theoretical_rf
+from .trained_test import trained_erf_test
 from .untraced_erf import untraced_structural_erf
 from .utils import input_pair
 
@@ -34,7 +36,8 @@ class DeadPixelReport:
     counts them.
     ``kp_note`` why kernel padding could not be applied exactly. ``metrics`` holds ``L1``, ``L2``,
     ``lattice`` of the structural output ERF and, after kernel padding, ``kp_L1``, ``kp_L2``,
-    ``kp_lattice``; ``maps`` the maps themselves (``"structural"``, ``"structural_kp"``).
+    ``kp_lattice``; ``maps`` the maps themselves (``"structural"``, ``"structural_kp"``, and with
+    images ``"trained"``, whose metrics are in ``trained``).
     """
 
     odd_layers: list[OddStrideLayer] = field(default_factory=list)
@@ -44,6 +47,7 @@ class DeadPixelReport:
     kp_note: str | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     maps: dict[str, np.ndarray] = field(default_factory=dict)
+    trained: dict[str, Any] | None = None
 
     @property
     def analysed(self) -> bool:
@@ -59,13 +63,23 @@ class DeadPixelReport:
         return self.trf.spatial or self.trf if self.trf is not None else None
 
 
-def dead_pixel_test(model: nn.Module, input_size: int | tuple[int, int] = 224) -> DeadPixelReport:
+def dead_pixel_test(
+    model: nn.Module,
+    input_size: int | tuple[int, int] = 224,
+    images: torch.Tensor | None = None,
+    target: str = "output",
+    **erf_options: Any,
+) -> DeadPixelReport:
     """Odd-kernel/even-stride layers, TRF, and the structural output ERF's imbalance before and
     after kernel padding (pools included, as in the paper).
 
     Args:
         model: any CNN (left unchanged).
         input_size: the input side length or ``(h, w)``.
+        images: preprocessed (N, C, H, W) images for the trained test (:mod:`deadpixels.trained_test`):
+            the ERF of ``target`` (default each image's top-1 logit) and its metrics go to
+            ``report.trained`` and ``report.maps["trained"]``; ``erf_options`` (labels, batch_size,
+            device, progress) go to :func:`deadpixels.effective_rf`.
 
     Returns:
         A :class:`DeadPixelReport`. A model whose receptive field is global, or that cannot be
@@ -76,6 +90,8 @@ def dead_pixel_test(model: nn.Module, input_size: int | tuple[int, int] = 224) -
         raise ValueError(f"dead_pixel_test needs an nn.Module; got {type(model).__name__}")
     input_size = input_pair(input_size)
     out = DeadPixelReport(odd_layers=find_odd_stride_layers(model))
+    if images is not None:  # the trained test first: bad images fail before the structural work
+        out.maps["trained"], out.trained = trained_erf_test(model, images, target, **erf_options)
     try:
         out.trf = theoretical_rf(model, input_size)
     except UntraceableModel as exc:

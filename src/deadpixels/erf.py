@@ -129,7 +129,8 @@ def effective_rf(
         per_image: return every image's own map ReLU(G) instead of their mean (for bootstraps).
 
     Returns:
-        R as a float64 (H, W) array, or the (N, H, W) float32 per-image maps with ``per_image``.
+        R as a float64 (H, W) array, or the (N, H, W) per-image maps with ``per_image`` (float64 for a
+        float64 model, else float32).
     """
     require_module(model, "effective_rf")
     if images is None:
@@ -187,7 +188,7 @@ def effective_rf(
             (grad,) = torch.autograd.grad(objective.sum(), x)
             per = F.relu(grad.mean(dim=1))
             if per_image:
-                maps.append(per.float().cpu())
+                maps.append(per.to(torch.float64 if dtype == torch.float64 else torch.float32).cpu())
             g = per.sum(dim=0, dtype=torch.float64)
             total = g if total is None else total + g
             count += x.shape[0]

@@ -111,27 +111,6 @@ def erf_grid(
 
 
 @styled
-def erf_pair_figure(before: np.ndarray, after: np.ndarray, title: str, zoom: int = 32) -> plt.Figure:
-    fig, axes = plt.subplots(1, 4, figsize=(11, 3))
-    erf_image(axes[0], before, "before KP")
-    erf_image(axes[1], before, f"before KP, central {zoom} px", zoom)
-    erf_image(axes[2], after, "after KP")
-    erf_image(axes[3], after, f"after KP, central {zoom} px", zoom)
-    fig.suptitle(title, fontsize=10)
-    return fig
-
-
-@styled
-def erf_single_figure(R: np.ndarray, title: str, zoom: int = 32) -> plt.Figure:
-    """One ERF map, whole and its central ``zoom`` pixels (where kernel padding does not apply)."""
-    fig, axes = plt.subplots(1, 2, figsize=(6, 3))
-    erf_image(axes[0], R, "structural ERF")
-    erf_image(axes[1], R, f"central {zoom} px", zoom)
-    fig.suptitle(title, fontsize=10)
-    return fig
-
-
-@styled
 def labelled_scatter(
     x: Sequence[float],
     y: Sequence[float],

@@ -145,7 +145,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .check import check_model, strict_json
 
     validate.output_path(args.png, "--png", folder_ok=True)  # before any work: a failed write would lose the result
-    report = check_model(args.model, args.size, args.png)
+    if args.images is not None:
+        from .trained import check_trained
+
+        report = check_trained(args)
+    else:
+        for flag in ("weights", "pretrained"):
+            if getattr(args, flag):
+                raise ValueError(f"--{flag} applies to the trained test: give --images too")
+        report = check_model(args.model, args.size, args.png)
     print(json.dumps(strict_json(report), indent=1, default=str, allow_nan=False) if args.json else report["text"])
     return 0 if report["excluded"] is None else 3  # printed, but the model could not be analysed
 

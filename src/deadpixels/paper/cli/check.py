@@ -181,7 +181,12 @@ def check_model(spec: str, size: int | None = None, png: str | None = None) -> d
     if size is None:
         size = timm_input_size(model, input_size(name)) if spec.startswith("timm:") else input_size(name)
     check_memory(model, size)
-    a = dead_pixel_test(model.eval(), size)
+    return build_report(name, size, dead_pixel_test(model.eval(), size), out)
+
+
+def build_report(name: str, size: int, a: DeadPixelReport, out: Path) -> dict[str, Any]:
+    """The printed text, the JSON fields and the PNG of one analysis; with a trained test, its ERF
+    and central crop are drawn beside the structural ERF."""
     lines = report_lines(name, size, a)
     report: dict[str, Any] = {
         "model": name,
@@ -193,13 +198,17 @@ def check_model(spec: str, size: int | None = None, png: str | None = None) -> d
         "kp_note": a.kp_note,
         **a.metrics,
     }
-    if "structural" in a.maps:
+    if a.trained is not None:
+        report["trained"] = a.trained
+    if "structural" in a.maps or "trained" in a.maps:
         import matplotlib.pyplot as plt
 
-        from ..book.plotting import erf_pair_figure, erf_single_figure
+        from ..book.check_figures import erf_pair_figure, erf_single_figure, erf_trained_figure
 
         title = f"{name}: structural output ERF ({size}x{size}, no weights, no data)"
-        if "structural_kp" in a.maps:
+        if "trained" in a.maps:
+            fig = erf_trained_figure(a.maps["trained"], a.maps.get("structural"), f"{name} ({size}x{size})")
+        elif "structural_kp" in a.maps:
             fig = erf_pair_figure(a.maps["structural"], a.maps["structural_kp"], title)
         else:
             fig = erf_single_figure(a.maps["structural"], title)
@@ -211,4 +220,4 @@ def check_model(spec: str, size: int | None = None, png: str | None = None) -> d
     return report
 
 
-__all__ = ["ModelSpecError", "load_model", "check_model", "report_lines", "png_path"]
+__all__ = ["ModelSpecError", "load_model", "check_model", "build_report", "report_lines", "png_path"]

@@ -97,6 +97,14 @@ def parser(description: str = "") -> argparse.ArgumentParser:
         help="where to write the structural-ERF heatmap: a .png file or a folder (default: <model>_erf.png)",
     )
     k.add_argument("--json", action="store_true", help="print the report as JSON")
+    t = k.add_argument_group("the trained test on your images (Algorithm 1 of the paper)")
+    t.add_argument("--images", default=None, help="a folder of images, or a glob pattern ('photos/*.jpg')")
+    t.add_argument("--weights", default=None, help="a state dict file for path/to/module.py:attr")
+    t.add_argument("--pretrained", action="store_true", help="with timm:NAME, timm's pretrained weights")
+    t.add_argument("--target", default="output", help="'output' (each image's top-1 logit, default) or a layer")
+    t.add_argument("--n-images", type=validate.positive_int, default=32, help="images used (default 32)")
+    t.add_argument("--device", default="cpu", help="torch device (default cpu)")
+    t.add_argument("--batch-size", type=validate.positive_int, default=8, help="images per backward pass (default 8)")
     return p
 
 

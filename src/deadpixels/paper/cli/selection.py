@@ -58,5 +58,4 @@ def runner(args: argparse.Namespace) -> tuple[RunContext, object]:
     return ctx, make_executor(args.executor, args.jobs, logs, **parameters)
 
 
-
 __all__ = ["resolve", "at_scale", "runner"]

@@ -77,9 +77,7 @@ def slurm_parameters(args: argparse.Namespace) -> dict[str, object]:
         if not sep or not key:
             raise ValueError(f"--slurm-param takes KEY=VALUE; got {item!r}")
         if known and key not in known:
-            raise ValueError(
-                f"--slurm-param {key!r} is not a submitit parameter; allowed: {', '.join(sorted(known))}"
-            )
+            raise ValueError(f"--slurm-param {key!r} is not a submitit parameter; allowed: {', '.join(sorted(known))}")
         if key in INTEGER_KEYS and not value.isdigit():
             raise ValueError(f"--slurm-param {key} takes a whole number; got {value!r}")
         out[key] = int(value) if value.isdigit() else value

@@ -96,5 +96,4 @@ def verify_command(args: argparse.Namespace) -> int:
     return 0
 
 
-
 __all__ = ["verify_command", "spread_command", "write_report"]

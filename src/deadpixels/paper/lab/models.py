@@ -120,6 +120,17 @@ def _pretrained(name: str, weights: str) -> nn.Module:
         ) from exc
 
 
+def pretrained_torchvision(name: str, weights: str) -> tuple[nn.Module, Any]:
+    """A torchvision model with one entry of its weights enum (``"DEFAULT"`` too), in eval mode, and
+    that entry, whose ``transforms()`` say how its images are prepared (``check --images``)."""
+    enum = torchvision.models.get_model_weights(name)
+    try:
+        entry = enum[weights] if weights != "DEFAULT" else enum.DEFAULT
+    except KeyError:
+        raise ValueError(f"unknown weights {weights!r} for {name}; available: {[e.name for e in enum]}") from None
+    return _pretrained(name, weights).eval(), entry
+
+
 @contextlib.contextmanager
 def portable_init(seed: int = 0) -> Iterator[None]:
     """Random initialisation that is the same on every x86 CPU: seeded, and drawn in float64.

@@ -1,0 +1,63 @@
+"""The dead-pixel test of a trained network on images: Algorithm 1's ERF (:func:`effective_rf`) of
+each image's top-1 logit, or of a layer's centre, with the metrics of :mod:`.erf_metrics`. The
+structural test (:func:`deadpixels.dead_pixel_test`) says where a checkerboard can come from; this
+says whether the trained weights show one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from .erf import effective_rf
+from .erf_inputs import batches, check_device, check_finite_model
+from .erf_metrics import trained_metrics
+from .utils import require_module
+
+
+@torch.no_grad()
+def top1_labels(model: nn.Module, images: torch.Tensor, batch_size: int = 8, device: Any = None) -> torch.Tensor:
+    """Each image's top-1 class under ``model`` (eval mode, no gradients): the paper's 'ERF of the
+    output' takes the logit of the image's own class."""
+    param = next(model.parameters(), None)
+    device = check_device(device) or (param.device if param is not None else torch.device("cpu"))
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    was_training = model.training
+    model.eval()
+    try:
+        out = [model(x.to(device=device, dtype=dtype)).argmax(1).cpu() for x, _ in batches(images, None, batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(out)
+
+
+def trained_erf_test(
+    model: nn.Module,
+    images: torch.Tensor,
+    target: str = "output",
+    labels: Any = None,
+    batch_size: int = 8,
+    device: Any = None,
+    progress: bool = True,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The mean ERF map over ``images`` and its metrics (:func:`trained_metrics`). For ``target=
+    "output"`` without ``labels``, each image's top-1 class is used."""
+    require_module(model, "the trained dead-pixel test")
+    check_finite_model(model)
+    if not isinstance(images, torch.Tensor) or images.dim() != 4 or not len(images):
+        raise ValueError("the trained test needs images as a non-empty (N, C, H, W) tensor")
+    if target == "output" and labels is None:
+        labels = top1_labels(model, images, batch_size, device)
+    maps = effective_rf(
+        model, images, target=target, labels=labels, batch_size=batch_size, device=device, progress=progress,
+        per_image=True,
+    )  # fmt: skip
+    metrics = trained_metrics(maps)
+    if labels is not None:
+        metrics["labels"] = [int(v) for v in torch.as_tensor(labels).flatten()]
+    return maps.mean(0).astype(np.float64), metrics
+
+
+__all__ = ["top1_labels", "trained_erf_test"]
