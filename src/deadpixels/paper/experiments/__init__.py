@@ -9,6 +9,7 @@ from . import (
     finetune,
     kernel_padding,
     kp_growth,
+    own_network,
     perturbation,
     rf_accuracy,
     trained_erf,
@@ -19,7 +20,16 @@ from . import (
 EXPERIMENTS: dict[str, Experiment] = {
     e.name: e
     for module in (
-        rf_accuracy, erf_saturation, trained_erf, kernel_padding, finetune, kp_growth, perturbation, census, zoo
+        rf_accuracy,
+        erf_saturation,
+        trained_erf,
+        kernel_padding,
+        finetune,
+        kp_growth,
+        perturbation,
+        census,
+        zoo,
+        own_network,
     )
     for e in module.EXPERIMENTS
 }
