@@ -12,6 +12,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..book.check_report import trained_lines
 from ..lab.efficientnet import LITE, LITE_MEAN, LITE_STD, build_lite
 from ..lab.user_images import Preprocessing
 from .check import ModelSpecError, load_model
@@ -109,22 +110,6 @@ def check_target(model: nn.Module, target: str) -> None:
         raise ModelSpecError(f"--target {target!r} is not a layer of the model{hint}")
 
 
-def trained_lines(t: dict[str, Any]) -> list[str]:
-    """The printed block of the trained test."""
-    lo, hi = t["lattice_ci95"]
-    area = ", ".join(f"{k}: " + ("-" if v is None else f"{v['ratio']:.3f}") for k, v in t["area_ratio"].items())
-    g = t["gaussian"]
-    return [
-        f"trained ERF of {t['target']} on {t['n_images']} images ({t['preprocessing']}):",
-        f"  lattice ratio x{t['lattice']:.3f} [95% bootstrap CI over images {lo:.3f}, {hi:.3f}]",
-        f"  L1 {t['L1_raw']:.3g} (peak-normalised {t['L1_peak']:.3g}), L2 {t['L2_raw']:.3g} ({t['L2_peak']:.3g})",
-        f"  Gaussian fit: sigma_y {g['sigma_y']:.1f} px, sigma_x {g['sigma_x']:.1f} px, R^2 {g['r2']:.2f}",
-        f"  high-contribution area ratio (RepLKNet's, on this map): {area}",
-        f"  centre of mass (y, x) ({t['com_yx'][0]:.1f}, {t['com_yx'][1]:.1f}); argmax {tuple(t['argmax_yx'])}",
-        *[f"  note: {n}" for n in t["notes"]],
-    ]
-
-
 def check_trained(args: Any) -> dict[str, Any]:
     """The whole ``check --images`` run: every input checked before the work, then the structural
     and the trained test, reported as text, JSON and a PNG."""
@@ -149,4 +134,4 @@ def check_trained(args: Any) -> dict[str, Any]:
     return report
 
 
-__all__ = ["check_trained", "load_trained", "load_state_dict", "check_target", "trained_lines"]
+__all__ = ["check_trained", "load_trained", "load_state_dict", "check_target"]
