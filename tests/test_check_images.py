@@ -122,6 +122,7 @@ BAD = [
     ("too small", lambda u: ["--images", u / "photos", "--size", "200"], "smaller than the model's 200x200 input"),
     ("no layer", lambda u: ["--images", u / "photos", "--target", "4.weight"], "is not a layer of the model"),
     ("close layer", lambda u: ["--images", u / "photos", "--target", "conv"], "is not a layer"),
+    ("not a map", lambda u: ["--images", u / "photos", "--target", "6"], "not a (N, C, H, W) feature map"),
     ("state dict", lambda u: ["--images", u / "photos", "--weights", u / "wrong.pt"], "does not fit Sequential"),
     ("not a state dict", lambda u: ["--images", u / "photos", "--weights", u / "mynet.py"], "cannot be read"),
     ("nan weights", lambda u: ["--images", u / "photos", "--weights", u / "nan.pt"], "0.weight holds 1 NaN"),
@@ -159,3 +160,19 @@ def test_timm_pretrained_offline_names_its_cache(user, capsys, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     code, _, err = run(["check", "timm:resnet18", "--pretrained", "--images", user / "photos"], capsys)
     assert code == 2 and "could not be loaded" in err and "looked in" in err
+
+
+def test_efficientnet_lite0_with_its_packaged_weights_is_the_offline_example(tmp_path, capsys):
+    from deadpixels.paper.lab.data import natural_images
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, img in enumerate(natural_images(2, 96, seed=0, normalised=False)):
+        Image.fromarray((img.permute(1, 2, 0).numpy() * 255).round().astype(np.uint8)).save(folder / f"{i}.png")
+    code, out, _ = run(
+        ["check", "efficientnet_lite0", "--images", folder, "--size", "64", "--json", "--png", tmp_path], capsys
+    )
+    assert code == 0
+    report = json.loads(out)
+    assert report["trained"]["preprocessing"] == "EfficientNet-Lite: [-1, 1] inputs"
+    assert report["trained"]["n_images"] == 2 and (tmp_path / "efficientnet_lite0_erf.png").exists()
