@@ -12,7 +12,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .erf_inputs import Position, batches, check_device, check_finite_model, check_images, map_position
-from .functionalise import agrees_at_target
+from .functionalise import MODEL_ERRORS, agrees_at_target
 from .graph import available_targets, cut_at, input_channels, trace, truncate
 from .linearised import linearise
 from .receptive_field import propagate, target_node
@@ -183,7 +183,7 @@ def effective_rf(
                     objective = channel_mean_at(fast(x), position, target)
             except RuntimeError as exc:
                 raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
-            except (KeyError, AttributeError, TypeError, IndexError, AssertionError, LookupError) as exc:
+            except MODEL_ERRORS as exc:
                 raise ValueError(f"the model's own forward raised {type(exc).__name__}: {exc}") from exc
             (grad,) = torch.autograd.grad(objective.sum(), x)
             per = F.relu(grad.mean(dim=1))

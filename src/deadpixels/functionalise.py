@@ -171,38 +171,18 @@ def same_output(a: Any, b: Any) -> bool:
     return True
 
 
-def check_faithful(model: nn.Module, traced_output: Any, probe: torch.Tensor) -> None:
-    """Refuse a traced graph whose output on ``probe`` is not the model's own: torch.fx records
-    ``z += w`` as ``z = z + w`` (its proxies have no in-place ``+=``), so a name kept from before
-    the write (``a = z; z += w; return conv(a)``) reads the old value in the graph and the new one
-    in the model; Python-side state and hooks diverge the same way. Nothing the graph says about
-    such a model could be trusted, so nothing is computed from it."""
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            own = model(probe)
-    except Exception as exc:  # noqa: BLE001 - the model's own error, shortened
-        raise ValueError(f"{type(model).__name__} raised {type(exc).__name__} on its own forward: {exc}") from exc
-    finally:
-        model.train(was_training)
-    if not same_output(own, traced_output):
-        raise ValueError(
-            f"the traced graph of {type(model).__name__} does not compute what the model computes on the same "
-            "input: an in-place write that torch.fx cannot record (such as 'z += w' where another name still "
-            "holds z), or Python-side state. Write the update out of place (z = z + w), or register the layer "
-            "that does it with deadpixels.register_layer so that it is traced whole"
-        )
+#: Exceptions a model's own forward raises for its own reasons (a missing key, a wrong attribute):
+#: named as the model's, never reported as an error of this package.
+MODEL_ERRORS = (KeyError, AttributeError, TypeError, IndexError, AssertionError, LookupError)
 
 
 class _Stop(Exception):
     """Raised by a hook to stop a forward pass at the target."""
 
 
-def agrees_at_target(fast: nn.Module, model: nn.Module, module: nn.Module | None, x: torch.Tensor) -> bool:
-    """Whether a traced, truncated copy (``fast``) computes on ``x`` what ``model`` computes at
-    ``module``'s first output (None: at the model's output). :func:`deadpixels.effective_rf` checks
-    its fast path on the first image this way and runs the model itself where they differ."""
+def own_output(model: nn.Module, x: torch.Tensor, module: nn.Module | None = None) -> Any:
+    """What ``model`` itself computes on ``x`` (eval mode, no gradients): its output, or ``module``'s
+    first output. Its own errors are named as such (a RuntimeError as an input it cannot take)."""
     was_training, captured = model.training, []
 
     def hook(_m: nn.Module, _i: Any, out: torch.Tensor) -> None:
@@ -214,22 +194,46 @@ def agrees_at_target(fast: nn.Module, model: nn.Module, module: nn.Module | None
     model.eval()
     try:
         with torch.no_grad():
-            own = model(x.to(param.device) if param is not None else x)
+            return model(x.to(param.device) if param is not None else x)
     except _Stop:
-        own = captured[0]
+        return captured[0]
     except RuntimeError as exc:
         raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
-    except (KeyError, AttributeError, TypeError, IndexError, AssertionError, LookupError) as exc:
+    except Exception as exc:  # noqa: BLE001 - the model's own code: named as the model's, whatever it raised
         raise ValueError(f"the model's own forward raised {type(exc).__name__}: {exc}") from exc
     finally:
         model.train(was_training)
         if handle is not None:
             handle.remove()
+
+
+def check_faithful(model: nn.Module, traced_output: Any, probe: torch.Tensor) -> None:
+    """Refuse a traced graph whose output on ``probe`` is not the model's own: torch.fx records
+    ``z += w`` as ``z = z + w`` (its proxies have no in-place ``+=``), so a name kept from before
+    the write (``a = z; z += w; return conv(a)``) reads the old value in the graph and the new one
+    in the model; Python-side state and hooks diverge the same way. Nothing the graph says about
+    such a model could be trusted, so nothing is computed from it."""
+    if not same_output(own_output(model, probe), traced_output):
+        raise ValueError(
+            f"the traced graph of {type(model).__name__} does not compute what the model computes on the same "
+            "input: an in-place write that torch.fx cannot record (such as 'z += w' where another name still "
+            "holds z), or Python-side state. Write the update out of place (z = z + w), or register the layer "
+            "that does it with deadpixels.register_layer so that it is traced whole"
+        )
+
+
+def agrees_at_target(fast: nn.Module, model: nn.Module, module: nn.Module | None, x: torch.Tensor) -> bool:
+    """Whether a traced, truncated copy (``fast``) computes on ``x`` what ``model`` computes at
+    ``module``'s first output (None: at the model's output). :func:`deadpixels.effective_rf` checks
+    its fast path on the first image this way and runs the model itself where they differ."""
+    own = own_output(model, x, module)
     with torch.no_grad():
         return same_output(fast(x), own)
 
 
 __all__ = [
+    "MODEL_ERRORS",
+    "own_output",
     "agrees_at_target",
     "check_faithful",
     "same_output",

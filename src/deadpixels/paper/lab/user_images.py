@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .data import IMAGENET_MEAN, IMAGENET_STD
+
 #: The file types looked for in a folder.
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".gif")
-IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)
@@ -90,4 +91,4 @@ def load_images(files: list[Path], prep: Preprocessing) -> tuple[torch.Tensor, l
     return torch.stack(out), [f"{n} {what}" for what, n in sorted(notes.items())]
 
 
-__all__ = ["EXTENSIONS", "IMAGENET_MEAN", "IMAGENET_STD", "Preprocessing", "image_files", "load_images"]
+__all__ = ["EXTENSIONS", "Preprocessing", "image_files", "load_images"]
