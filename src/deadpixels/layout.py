@@ -59,6 +59,14 @@ def _dims(value: Any, rank: int) -> list[int]:
     return [int(v) % rank for v in values if isinstance(v, int)]
 
 
+def _softmax_dim(dim: Any, rank: int) -> Any:
+    """The axis a softmax-like call acts on: ``dim``, or torch's legacy implicit choice where it is
+    None (axis 0 for 0-, 1- and 3-D inputs, else axis 1)."""
+    if dim is not None:
+        return dim
+    return 0 if rank in (0, 1, 3) else 1
+
+
 def _permuted(node: torch.fx.Node, axes: Axes, rank: int) -> Axes | None:
     """The axes after ``permute``: output axis i is input axis perm[i]."""
     rest = node.args[1:]
@@ -118,7 +126,7 @@ def spatial_mixing(node: torch.fx.Node, module: nn.Module | None) -> str | None:
             dims = [r - 1]
         elif isinstance(module, DIM_MODULES):
             dim = getattr(module, "dim", None)
-            dims = _dims(1 if dim is None and r not in (0, 1, 3) else (0 if dim is None else dim), r)
+            dims = _dims(_softmax_dim(dim, r), r)
         elif isinstance(module, nn.LayerNorm):
             dims = list(range(r - len(module.normalized_shape), r))
     elif node.op == "call_function":
@@ -130,7 +138,7 @@ def spatial_mixing(node: torch.fx.Node, module: nn.Module | None) -> str | None:
         elif fn in DIM_FUNCTIONS:
             index, default = DIM_FUNCTIONS[fn]
             dim = call_arg(node, index, "dim", default)
-            dims = _dims(1 if dim is None and r not in (0, 1, 3) else (0 if dim is None else dim), r)
+            dims = _dims(_softmax_dim(dim, r), r)
         elif fn in DIMS_FUNCTIONS:
             index = DIMS_FUNCTIONS[fn]
             value = call_arg(node, index, "dims", None) if index is not None else (-2, -1)
@@ -140,7 +148,7 @@ def spatial_mixing(node: torch.fx.Node, module: nn.Module | None) -> str | None:
         if name in DIM_METHODS:
             index, default = DIM_METHODS[name]
             dim = call_arg(node, index, "dim", default)
-            dims = _dims(1 if dim is None and r not in (0, 1, 3) else (0 if dim is None else dim), r)
+            dims = _dims(_softmax_dim(dim, r), r)
         elif name == "flip":
             value = node.args[1] if len(node.args) == 2 else list(node.args[1:]) or call_arg(node, 1, "dims", ())
             dims = _dims(value, r)
