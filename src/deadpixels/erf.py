@@ -12,15 +12,12 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .erf_inputs import Position, batches, check_device, check_finite_model, check_images, map_position
-from .functionalise import MODEL_ERRORS, agrees_at_target
+from .functionalise import MODEL_ERRORS, agrees_at_target, run_to
 from .graph import available_targets, cut_at, input_channels, trace, truncate
+from .input_gradient import EvalBatchNormGradient
 from .linearised import linearise
 from .receptive_field import propagate, target_node
-from .utils import full_float32, require_module
-
-
-class _StopForward(Exception):
-    """Raised by the target hook: nothing after the target is needed for the gradient."""
+from .utils import evaluating, full_float32, require_module
 
 
 def _resolve_target(model: nn.Module, target: str) -> nn.Module | None:
@@ -69,20 +66,20 @@ def _objective(
     """Per-image scalar F (channel-mean of the target at ``position``, or the label's logit)."""
     if module is None:
         return label_logit(model(x), y)
-    captured: list[torch.Tensor] = []
+    return channel_mean_at(run_to(model, x, module), position, target)
 
-    def hook(_m: nn.Module, _i: Any, out: torch.Tensor) -> None:
-        captured.append(out)
-        raise _StopForward
 
-    handle = module.register_forward_hook(hook)
-    try:
-        model(x)
-    except _StopForward:
-        pass
-    finally:
-        handle.remove()
-    return channel_mean_at(captured[0], position, target)
+def _hooked(model: nn.Module, target: str, device: torch.device) -> tuple[nn.Module, nn.Module | None]:
+    """The model to run with a hook, and its target module (None for ``"output"``): the caller's
+    model itself on its own device (put in eval mode for the call only; its parameters keep
+    ``requires_grad``, which costs nothing: ``torch.autograd.grad`` computes the input's gradient
+    alone), or an eval-mode copy on another device. A copy of the model on its own device bought
+    nothing: channels-last inputs make the convolutions run channels-last with the weights as they
+    are."""
+    param = next(model.parameters(), None)
+    same = param is None or param.device == device
+    runner = model if same else copy.deepcopy(model).to(device).eval()
+    return runner, None if target == "output" else runner.get_submodule(target)
 
 
 def effective_rf(
@@ -104,10 +101,10 @@ def effective_rf(
     logit of the image's label); G = dF/dI averaged over colour channels; R = mean over images of
     ReLU(G). Images of one eval-mode batch are independent, so one backward pass of the summed
     objective gives every image's own gradient, and the ReLU still acts per image. Parameters get
-    no gradients. A traceable model is cut after the target (in float64 its BatchNorms are also
-    folded into the convolutions: the same function up to rounding); other models run as they
-    are, with a hook that stops the forward pass at the target. Convolutions run in full float32
-    on a GPU (TF32 off, see :func:`deadpixels.utils.full_float32`).
+    no gradients. The model runs as it is, with a hook that stops the forward pass at the target;
+    in float64 a traceable model is instead cut after the target with its BatchNorms folded into
+    the convolutions (the same function up to rounding, see ``fold_batchnorm``). Convolutions run
+    in full float32 on a GPU (TF32 off, see :func:`deadpixels.utils.full_float32`).
 
     Args:
         model: the CNN (left unchanged).
@@ -119,13 +116,16 @@ def effective_rf(
         device: where to compute (default: the model's device).
         progress: show a tqdm bar.
         channels_last: run convolutions in channels-last memory format.
-        fold_batchnorm: use the traced, truncated copy with BatchNorm folded into the convolutions
-            where possible (False: the model as it is, with a hook). None (default): truncate where
-            possible and fold only in float64, where folding is exact to 1e-15; in float32 it tripled
-            the largest deviation from the float64 map on a trained EfficientNet-Lite0 (1.8% against
-            0.6% of the peak, 64 images at 160 px: a few pixels where rounding flips a ReLU6 clamp).
-            Folding in float64 and rounding the folded weights once does not help: 4.2% against 0.7%,
-            and twice the logits' error (2026-12-04), so float32 stays unfolded.
+        fold_batchnorm: use the traced copy cut after the target, with BatchNorm folded into the
+            convolutions where possible (False: the model as it is, with a hook). None (default):
+            fold in float64 only, where folding is exact to 1e-15. In float32 folding tripled the
+            largest deviation from the float64 map on a trained EfficientNet-Lite0 (1.8% against
+            0.6% of the peak, 64 images at 160 px: a few pixels where rounding flips a ReLU6 clamp);
+            folding in float64 and rounding the folded weights once does not help: 4.2% against
+            0.7%, and twice the logits' error (2026-12-04). A traced copy that is not folded runs
+            the same operations as the hooked model, and pays for the tracing and the check that
+            it computes what the model does (0.1-0.3 s a call on two cores: 10-25% of 21 images
+            through ResNet-50 or EfficientNet-B0), so float32 runs the model itself.
         per_image: return every image's own map ReLU(G) instead of their mean (for bootstraps).
 
     Returns:
@@ -145,23 +145,21 @@ def effective_rf(
     check_finite_model(model)
     module = _resolve_target(model, target)
     fold = dtype == torch.float64 if fold_batchnorm is None else fold_batchnorm
-    fast = truncate(model, target, fold=fold) if fold_batchnorm is not False else None
-    # the caller's model is never touched: the fast path works on a truncated copy, the other on a copy
-    runner = fast if fast is not None else copy.deepcopy(model)
-    if fast is None and module is not None:
-        module = runner.get_submodule(target)
-    runner.eval()
-    for p in runner.parameters():
-        p.requires_grad_(False)
-    checked = fast is None
+    fast = truncate(model, target, fold=True) if fold else None
     fmt = torch.channels_last if channels_last else torch.contiguous_format
-    runner.to(device=device, memory_format=fmt)
+    if fast is not None:  # a truncated copy: the caller's model is never touched
+        runner = fast.eval().requires_grad_(False).to(device=device, memory_format=fmt)
+    else:
+        runner, module = _hooked(model, target, device)
+    checked = fast is None
     total: torch.Tensor | None = None
     count = 0
     maps: list[torch.Tensor] = []
     first_hw = None
     bar = tqdm(batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False)
-    with full_float32():  # TF32 would move a float32 map by percents of its peak on a GPU
+    # TF32 would move a float32 map by percents of its peak on a GPU; gradients are needed even
+    # where the caller is inside torch.no_grad(); eval BatchNorm back-propagates as one multiply
+    with full_float32(), torch.enable_grad(), evaluating(model), EvalBatchNormGradient():
         for x, y in bar:
             check_images(x, y, model)
             if first_hw is not None and x.shape[-2:] != first_hw:
@@ -171,8 +169,7 @@ def effective_rf(
             if not bool(torch.isfinite(x).all()):  # finite in float32, infinite after a cast to float16
                 raise ValueError(f"images overflow the model's {dtype}: {int((~torch.isfinite(x)).sum())} values")
             if not checked and not agrees_at_target(runner, model, module, x[:1].detach()):
-                runner = copy.deepcopy(model).eval().requires_grad_(False).to(device=device, memory_format=fmt)
-                fast, module = None, runner.get_submodule(target) if module is not None else None
+                fast, (runner, module) = None, _hooked(model, target, device)
             checked = True
             try:
                 if fast is None:

@@ -36,10 +36,19 @@ def check_images(x: torch.Tensor, y: torch.Tensor | None, model: nn.Module) -> N
 
 
 def check_finite_model(model: nn.Module) -> None:
-    """Refuse a model with NaN or infinite weights or buffers (its every map would be NaN)."""
-    for name, t in [*model.named_parameters(), *model.named_buffers()]:
-        if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-            raise ValueError(f"the model's {name} holds {int((~torch.isfinite(t)).sum())} NaN or infinite values")
+    """Refuse a model with NaN or infinite weights or buffers (its every map would be NaN). One sum
+    per tensor, one test per device: a NaN or an infinity makes its tensor's sum non-finite. Only
+    then is each tensor tested on its own, to name it (a sum that merely overflowed passes there)."""
+    named = [(n, t) for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_floating_point()]
+    sums: dict[torch.device, list[torch.Tensor]] = {}
+    with torch.no_grad():
+        for _, t in named:
+            sums.setdefault(t.device, []).append(t.sum(dtype=torch.float64))
+        if all(bool(torch.isfinite(torch.stack(s)).all()) for s in sums.values()):
+            return
+        for name, t in named:
+            if not bool(torch.isfinite(t).all()):
+                raise ValueError(f"the model's {name} holds {int((~torch.isfinite(t)).sum())} NaN or infinite values")
 
 
 def batches(images: Any, labels: Any, batch_size: int) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:

@@ -20,6 +20,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils._pytree import tree_flatten
 
+from .utils import evaluating
+
 #: Python's augmented assignments: in place on tensors (``y += z`` writes into ``y``).
 INPLACE_OPERATORS = {
     operator.iadd, operator.isub, operator.imul, operator.itruediv, operator.ifloordiv, operator.imod,
@@ -180,31 +182,37 @@ class _Stop(Exception):
     """Raised by a hook to stop a forward pass at the target."""
 
 
-def own_output(model: nn.Module, x: torch.Tensor, module: nn.Module | None = None) -> Any:
-    """What ``model`` itself computes on ``x`` (eval mode, no gradients): its output, or ``module``'s
-    first output. Its own errors are named as such (a RuntimeError as an input it cannot take)."""
-    was_training, captured = model.training, []
+def run_to(model: nn.Module, x: torch.Tensor, module: nn.Module | None = None) -> Any:
+    """``model(x)``, or ``module``'s first output with the forward pass stopped there: nothing the
+    model computes after the target can change the target's value or its gradient. Gradients are
+    recorded as the caller's context says."""
+    captured: list[Any] = []
 
-    def hook(_m: nn.Module, _i: Any, out: torch.Tensor) -> None:
+    def hook(_m: nn.Module, _i: Any, out: Any) -> None:
         captured.append(out)
         raise _Stop
 
     handle = module.register_forward_hook(hook) if module is not None else None
-    param = next(model.parameters(), None)
-    model.eval()
     try:
-        with torch.no_grad():
-            return model(x.to(param.device) if param is not None else x)
+        return model(x)
     except _Stop:
         return captured[0]
+    finally:
+        if handle is not None:
+            handle.remove()
+
+
+def own_output(model: nn.Module, x: torch.Tensor, module: nn.Module | None = None) -> Any:
+    """What ``model`` itself computes on ``x`` (eval mode, no gradients): its output, or ``module``'s
+    first output. Its own errors are named as such (a RuntimeError as an input it cannot take)."""
+    param = next(model.parameters(), None)
+    try:
+        with torch.no_grad(), evaluating(model):
+            return run_to(model, x.to(param.device) if param is not None else x, module)
     except RuntimeError as exc:
         raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - the model's own code: named as the model's, whatever it raised
         raise ValueError(f"the model's own forward raised {type(exc).__name__}: {exc}") from exc
-    finally:
-        model.train(was_training)
-        if handle is not None:
-            handle.remove()
 
 
 def check_faithful(model: nn.Module, traced_output: Any, probe: torch.Tensor) -> None:
@@ -234,6 +242,7 @@ def agrees_at_target(fast: nn.Module, model: nn.Module, module: nn.Module | None
 __all__ = [
     "MODEL_ERRORS",
     "own_output",
+    "run_to",
     "agrees_at_target",
     "check_faithful",
     "same_output",

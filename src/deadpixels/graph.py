@@ -21,7 +21,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from .functionalise import check_faithful, functionalise
 from .operations import registered_mixing
 from .probe import check_inputs, record_shapes
-from .utils import check_probe_fits, input_pair, require_module
+from .utils import check_probe_fits, evaluating, input_pair, require_module
 
 
 class ScopedTracer(torch.fx.Tracer):
@@ -127,21 +127,20 @@ class UntraceableModel(ValueError):
 
 
 def graph_of(model: nn.Module) -> torch.fx.GraphModule:
-    """The inference-mode graph of ``model``, in-place writes made explicit; or a ValueError saying why not."""
+    """The inference-mode graph of ``model``, in-place writes made explicit; or a ValueError saying why not.
+    Its modules are ``model``'s own, each left in the mode it had: run the graph inside
+    :func:`~deadpixels.utils.evaluating` (calling ``.eval()`` on it would change the caller's model)."""
     require_module(model, "tracing")
-    was_training = model.training
-    model.eval()  # trace the inference graph (no auxiliary heads)
     try:
-        graph = ScopedTracer().trace(model)
+        with evaluating(model):  # trace the inference graph (no auxiliary heads)
+            graph = ScopedTracer().trace(model)
     except Exception as exc:  # noqa: BLE001 - torch.fx raises many types on data-dependent control flow
         raise UntraceableModel(
             f"{type(model).__name__} cannot be traced by torch.fx: {exc}. If a custom layer causes this, "
             "deadpixels.register_layer(cls, 'pointwise' | 'global' | Window(...)) traces it as one leaf"
         ) from exc
-    finally:
-        model.train(was_training)
     gm = torch.fx.GraphModule(model, graph)
-    gm.eval()
+    gm.training = False  # the graph's own flag only: its modules are shared with the caller's model
     return functionalise(gm)  # readers after an in-place write read the write
 
 
@@ -220,7 +219,8 @@ def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels
     device = param.device if param is not None else torch.device("cpu")
     check_probe_fits(in_channels, hw, dtype)
     probe = torch.randn(1, in_channels, *hw, generator=torch.Generator().manual_seed(0), dtype=dtype).to(device)
-    out, shapes = record_shapes(gm, probe, type(model).__name__)
+    with evaluating(gm):
+        out, shapes = record_shapes(gm, probe, type(model).__name__)
     check_faithful(model, out, probe)
     for n in gm.graph.nodes:
         n.meta["shape"] = shapes.get(n.name)

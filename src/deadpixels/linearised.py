@@ -149,7 +149,7 @@ def linearise(model: nn.Module, input_size: int | tuple[int, int] = 224) -> Trac
     Returns:
         The traced, linearised copy; node names match those of ``trace(model)``.
     """
-    traced = spatial_path(copy.deepcopy(model).float().cpu(), input_size)
+    traced = spatial_path(copy.deepcopy(model).float().cpu().eval(), input_size)
     gm = traced.module
     _weight_free_(gm)
     for node in list(gm.graph.nodes):

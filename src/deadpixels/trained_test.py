@@ -14,7 +14,7 @@ from torch import nn
 from .erf import effective_rf
 from .erf_inputs import batches, check_device, check_finite_model
 from .erf_metrics import trained_metrics
-from .utils import require_module
+from .utils import evaluating, require_module
 
 
 @torch.no_grad()
@@ -24,12 +24,8 @@ def top1_labels(model: nn.Module, images: torch.Tensor, batch_size: int = 8, dev
     param = next(model.parameters(), None)
     device = check_device(device) or (param.device if param is not None else torch.device("cpu"))
     dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         out = [model(x.to(device=device, dtype=dtype)).argmax(1).cpu() for x, _ in batches(images, None, batch_size)]
-    finally:
-        model.train(was_training)
     return torch.cat(out)
 
 

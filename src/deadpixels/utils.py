@@ -86,4 +86,27 @@ def full_float32() -> Iterator[None]:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-__all__ = ["to_pair", "input_pair", "full_float32", "available_memory", "check_probe_fits", "require_module"]
+@contextmanager
+def evaluating(model: torch.nn.Module) -> Iterator[None]:
+    """``model`` in eval mode for the block (BatchNorm uses its running statistics, dropout is
+    off), then every submodule back in the mode it had, also when the block raises: a model being
+    fine-tuned with frozen BatchNorms (train mode, its BatchNorms in eval) stays so, where
+    ``model.train(was_training)`` would unfreeze them."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+__all__ = [
+    "to_pair",
+    "input_pair",
+    "full_float32",
+    "evaluating",
+    "available_memory",
+    "check_probe_fits",
+    "require_module",
+]
