@@ -13,14 +13,15 @@ from tqdm.auto import tqdm
 
 from .erf_inputs import Position, batches, check_device, check_finite_model, check_images, map_position
 from .functionalise import MODEL_ERRORS, agrees_at_target, run_to
-from .graph import available_targets, cut_at, input_channels, trace, truncate
+from .graph import available_targets, cut_at, input_channels, trace, truncate, unknown_target
 from .input_gradient import EvalBatchNormGradient
 from .linearised import linearise
 from .receptive_field import propagate, target_node
-from .utils import evaluating, full_float32, require_module
+from .utils import evaluating, full_float32, placement, require_module
 
 
-def _resolve_target(model: nn.Module, target: str) -> nn.Module | None:
+def target_module(model: nn.Module, target: str) -> nn.Module | None:
+    """The module named ``target`` (None for ``"output"``), or a ValueError naming close names."""
     if not isinstance(target, str) or not target:
         raise ValueError(
             f"target must be a module name or 'output'; got {target!r}. Available: {available_targets(model)}"
@@ -30,10 +31,7 @@ def _resolve_target(model: nn.Module, target: str) -> nn.Module | None:
     try:
         return model.get_submodule(target)
     except AttributeError:
-        raise ValueError(
-            f"unknown target layer {target!r}; available: {available_targets(model)} "
-            "(or any dotted submodule name, or 'output')"
-        ) from None
+        raise unknown_target(model, target) from None
 
 
 def channel_mean_at(feat: torch.Tensor, position: Position, target: str) -> torch.Tensor:
@@ -76,9 +74,7 @@ def _hooked(model: nn.Module, target: str, device: torch.device) -> tuple[nn.Mod
     alone), or an eval-mode copy on another device. A copy of the model on its own device bought
     nothing: channels-last inputs make the convolutions run channels-last with the weights as they
     are."""
-    param = next(model.parameters(), None)
-    same = param is None or param.device == device
-    runner = model if same else copy.deepcopy(model).to(device).eval()
+    runner = model if placement(model)[0] == device else copy.deepcopy(model).to(device).eval()
     return runner, None if target == "output" else runner.get_submodule(target)
 
 
@@ -137,13 +133,11 @@ def effective_rf(
         raise ValueError("effective_rf needs images: a (N, C, H, W) tensor or array, or an iterable of batches")
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
-    param = next(model.parameters(), None)
-    default_device = param.device if param is not None else torch.device("cpu")
+    default_device, dtype = placement(model)
     device = check_device(device) or default_device
-    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
     map_position(torch.Size((1, 1, 1 << 30, 1 << 30)), position, target)  # a malformed position fails before any work
     check_finite_model(model)
-    module = _resolve_target(model, target)
+    module = target_module(model, target)
     fold = dtype == torch.float64 if fold_batchnorm is None else fold_batchnorm
     fast = truncate(model, target, fold=True) if fold else None
     fmt = torch.channels_last if channels_last else torch.contiguous_format

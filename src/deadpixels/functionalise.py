@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils._pytree import tree_flatten
 
-from .utils import evaluating
+from .utils import evaluating, placement
 
 #: Python's augmented assignments: in place on tensors (``y += z`` writes into ``y``).
 INPLACE_OPERATORS = {
@@ -205,10 +205,9 @@ def run_to(model: nn.Module, x: torch.Tensor, module: nn.Module | None = None) -
 def own_output(model: nn.Module, x: torch.Tensor, module: nn.Module | None = None) -> Any:
     """What ``model`` itself computes on ``x`` (eval mode, no gradients): its output, or ``module``'s
     first output. Its own errors are named as such (a RuntimeError as an input it cannot take)."""
-    param = next(model.parameters(), None)
     try:
         with torch.no_grad(), evaluating(model):
-            return run_to(model, x.to(param.device) if param is not None else x, module)
+            return run_to(model, x.to(placement(model)[0]), module)
     except RuntimeError as exc:
         raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
     except Exception as exc:  # noqa: BLE001 - the model's own code: named as the model's, whatever it raised

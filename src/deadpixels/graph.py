@@ -9,6 +9,7 @@ whole, how a node is attributed to a module) live in one place.
 from __future__ import annotations
 
 import copy
+import difflib
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from .functionalise import check_faithful, functionalise
 from .operations import registered_mixing
 from .probe import check_inputs, record_shapes
-from .utils import check_probe_fits, evaluating, input_pair, require_module
+from .utils import check_probe_fits, evaluating, input_pair, placement, require_module
 
 
 class ScopedTracer(torch.fx.Tracer):
@@ -74,7 +75,7 @@ class TracedModel:
         """The last node computed inside module ``name`` (its output); a clear error if unknown."""
         node = last_node_in(self.module.graph, name)
         if node is None:
-            raise ValueError(f"unknown target layer {name!r}; available: {available_targets(self.module)}")
+            raise unknown_target(self.module, name)
         return node
 
     def last_spatial_node(self) -> torch.fx.Node:
@@ -104,6 +105,17 @@ def output_node(graph: torch.fx.Graph) -> torch.fx.Node:
 def available_targets(model: nn.Module, depth: int = 1) -> list[str]:
     """Module names usable as targets, down to ``depth`` dots (top-level stages by default)."""
     return [n for n, _ in model.named_modules() if n and n.count(".") < depth]
+
+
+def unknown_target(model: nn.Module, name: str) -> ValueError:
+    """The error for a target layer ``model`` does not have: the closest names, and the top-level ones."""
+    names = [n for n, _ in model.named_modules() if n]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    return ValueError(
+        f"unknown target layer {name!r}; {hint}available: {available_targets(model)} "
+        "(or any dotted submodule name, or 'output')"
+    )
 
 
 def cut_at(gm: torch.fx.GraphModule, node: torch.fx.Node) -> None:
@@ -214,9 +226,7 @@ def trace(model: nn.Module, input_size: int | tuple[int, int] = 224, in_channels
     gm = graph_of(model)
     check_inputs(gm, type(model).__name__)
     in_channels = input_channels(model, gm) if in_channels is None else in_channels
-    param = next(model.parameters(), None)
-    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
-    device = param.device if param is not None else torch.device("cpu")
+    device, dtype = placement(model)
     check_probe_fits(in_channels, hw, dtype)
     probe = torch.randn(1, in_channels, *hw, generator=torch.Generator().manual_seed(0), dtype=dtype).to(device)
     with evaluating(gm):
@@ -277,6 +287,7 @@ __all__ = [
     "last_node_in",
     "output_node",
     "available_targets",
+    "unknown_target",
     "cut_at",
     "replace_submodule",
     "fold_batchnorm",

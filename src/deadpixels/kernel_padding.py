@@ -18,7 +18,7 @@ from torch import nn
 
 from .graph import input_channels, replace_submodule
 from .same_padding import SamePadConv2d
-from .utils import evaluating, input_pair, require_module, to_pair
+from .utils import evaluating, input_pair, placement, require_module, to_pair
 
 #: How the padded kernels start: ``"zeros"`` (pretrained weights zero-padded: the same function)
 #: or ``"random"`` (freshly initialised, the paper's from-scratch variant).
@@ -198,10 +198,9 @@ def kernel_pad(
     if input_size is not None:
         hw = input_pair(input_size)
         channels = input_channels(new)
-        like = next(new.parameters(), torch.empty(0))  # the probe takes the model's device and dtype
-        dtype = like.dtype if like.is_floating_point() else torch.float32
+        device, dtype = placement(new)  # the probe takes the model's device and dtype
         with torch.no_grad(), evaluating(new):  # every module keeps its mode (frozen BatchNorms stay frozen)
-            new(torch.zeros(1, channels, *hw, device=like.device, dtype=dtype))
+            new(torch.zeros(1, channels, *hw, device=device, dtype=dtype))
     return new
 
 

@@ -14,16 +14,15 @@ from torch import nn
 from .erf import effective_rf
 from .erf_inputs import batches, check_device, check_finite_model
 from .erf_metrics import trained_metrics
-from .utils import evaluating, require_module
+from .utils import evaluating, placement, require_module
 
 
 @torch.no_grad()
 def top1_labels(model: nn.Module, images: torch.Tensor, batch_size: int = 8, device: Any = None) -> torch.Tensor:
     """Each image's top-1 class under ``model`` (eval mode, no gradients): the paper's 'ERF of the
     output' takes the logit of the image's own class."""
-    param = next(model.parameters(), None)
-    device = check_device(device) or (param.device if param is not None else torch.device("cpu"))
-    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    own_device, dtype = placement(model)
+    device = check_device(device) or own_device
     with evaluating(model):
         out = [model(x.to(device=device, dtype=dtype)).argmax(1).cpu() for x, _ in batches(images, None, batch_size)]
     return torch.cat(out)

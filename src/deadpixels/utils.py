@@ -86,6 +86,15 @@ def full_float32() -> Iterator[None]:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
 
 
+def placement(model: torch.nn.Module) -> tuple[torch.device, torch.dtype]:
+    """Where and in what ``model`` computes: its first parameter's device and floating dtype (the
+    CPU and float32 for a model without floating parameters). Inputs are moved and cast to these."""
+    param = next(model.parameters(), None)
+    device = param.device if param is not None else torch.device("cpu")
+    dtype = param.dtype if param is not None and param.is_floating_point() else torch.float32
+    return device, dtype
+
+
 @contextmanager
 def evaluating(model: torch.nn.Module) -> Iterator[None]:
     """``model`` in eval mode for the block (BatchNorm uses its running statistics, dropout is
@@ -106,6 +115,7 @@ __all__ = [
     "input_pair",
     "full_float32",
     "evaluating",
+    "placement",
     "available_memory",
     "check_probe_fits",
     "require_module",

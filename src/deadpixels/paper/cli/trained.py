@@ -5,7 +5,6 @@ prepared from the model's own metadata, and every bad input is refused before th
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 from typing import Any
 
@@ -100,14 +99,13 @@ def load_trained(
 
 
 def check_target(model: nn.Module, target: str) -> None:
-    """Refuse a layer name the model does not have, suggesting close ones."""
-    if target == "output":
-        return
-    names = [n for n, _ in model.named_modules() if n]
-    if target not in names:
-        close = difflib.get_close_matches(target, names, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(close)}?" if close else f"; top-level layers: {', '.join(names[:12])}"
-        raise ModelSpecError(f"--target {target!r} is not a layer of the model{hint}")
+    """Refuse, before any work, a layer name the model does not have (the core's message: close names)."""
+    from ...erf import target_module
+
+    try:
+        target_module(model, target)
+    except ValueError as exc:
+        raise ModelSpecError(f"--target: {exc}") from None
 
 
 def check_trained(args: Any) -> dict[str, Any]:

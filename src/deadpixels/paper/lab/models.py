@@ -103,12 +103,18 @@ def torchvision_model(name: str) -> nn.Module:
         return torchvision.models.get_model(name).eval()
 
 
-def _pretrained(name: str, weights: str) -> nn.Module:
+def weights_entry(name: str, weights: str) -> Any:
+    """The entry ``weights`` (``"DEFAULT"`` too) of torchvision's weights enum for ``name``; its
+    ``transforms()`` say how its images are prepared (``check --images``)."""
     enum = torchvision.models.get_model_weights(name)
     try:
-        w = enum[weights] if weights != "DEFAULT" else enum.DEFAULT
+        return enum[weights] if weights != "DEFAULT" else enum.DEFAULT
     except KeyError:
         raise ValueError(f"unknown weights {weights!r} for {name}; available: {[e.name for e in enum]}") from None
+
+
+def _pretrained(name: str, weights: str) -> nn.Module:
+    w = weights_entry(name, weights)
     try:
         return torchvision.models.get_model(name, weights=w)
     except Exception as exc:  # no network, or a corrupt download
@@ -121,14 +127,8 @@ def _pretrained(name: str, weights: str) -> nn.Module:
 
 
 def pretrained_torchvision(name: str, weights: str) -> tuple[nn.Module, Any]:
-    """A torchvision model with one entry of its weights enum (``"DEFAULT"`` too), in eval mode, and
-    that entry, whose ``transforms()`` say how its images are prepared (``check --images``)."""
-    enum = torchvision.models.get_model_weights(name)
-    try:
-        entry = enum[weights] if weights != "DEFAULT" else enum.DEFAULT
-    except KeyError:
-        raise ValueError(f"unknown weights {weights!r} for {name}; available: {[e.name for e in enum]}") from None
-    return _pretrained(name, weights).eval(), entry
+    """A torchvision model with one entry of its weights enum, in eval mode, and that entry."""
+    return _pretrained(name, weights).eval(), weights_entry(name, weights)
 
 
 @contextlib.contextmanager
