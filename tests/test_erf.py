@@ -132,3 +132,24 @@ def test_per_image_maps_average_to_the_erf(model):
     R = effective_rf(model, x, target="layer3", batch_size=3, progress=False)
     assert maps.shape == (4, 64, 64) and (maps >= 0).all()
     np.testing.assert_allclose(maps.mean(0), R, rtol=1e-5, atol=1e-7 * R.max())
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_top1_labels_come_from_the_same_pass_and_give_the_explicit_labels_map(model, dtype):
+    m = copy.deepcopy(model).to(dtype)
+    x = torch.randn(5, 3, 64, 64, generator=torch.Generator().manual_seed(3), dtype=dtype)
+    with torch.no_grad():
+        top1 = m.eval()(x).argmax(1)
+    R, used = effective_rf(m, x, target="output", labels="top1", batch_size=2, progress=False, return_labels=True)
+    explicit = effective_rf(m, x, target="output", labels=top1, batch_size=2, progress=False)
+    assert torch.equal(used, top1)
+    np.testing.assert_array_equal(R, explicit)
+    _, none = effective_rf(m, x, target="layer3", progress=False, return_labels=True)
+    assert none is None
+
+
+@pytest.mark.parametrize("labels,target", [("top1", "layer3"), ("top5", "output")])
+def test_top1_is_the_one_label_word_and_only_for_the_output(model, labels, target):
+    x = torch.zeros(1, 3, 32, 32, dtype=torch.float64)
+    with pytest.raises(ValueError, match="labels may be 'top1'"):
+        effective_rf(model, x, target=target, labels=labels, progress=False)

@@ -58,15 +58,6 @@ def label_logit(out: torch.Tensor, y: torch.Tensor | None) -> torch.Tensor:
     return out.gather(1, y).squeeze(1)
 
 
-def _objective(
-    model: nn.Module, module: nn.Module | None, x: torch.Tensor, y: torch.Tensor | None, position: Position, target: str
-) -> torch.Tensor:
-    """Per-image scalar F (channel-mean of the target at ``position``, or the label's logit)."""
-    if module is None:
-        return label_logit(model(x), y)
-    return channel_mean_at(run_to(model, x, module), position, target)
-
-
 def _hooked(model: nn.Module, target: str, device: torch.device) -> tuple[nn.Module, nn.Module | None]:
     """The model to run with a hook, and its target module (None for ``"output"``): the caller's
     model itself on its own device (put in eval mode for the call only; its parameters keep
@@ -90,7 +81,8 @@ def effective_rf(
     channels_last: bool = True,
     fold_batchnorm: bool | None = None,
     per_image: bool = False,
-) -> np.ndarray:
+    return_labels: bool = False,
+) -> Any:
     """ERF map R (H x W) of ``target`` by Algorithm 1 of the paper.
 
     Per image: F = channel mean of the target map at ``position`` (or, for ``target="output"``, the
@@ -107,7 +99,9 @@ def effective_rf(
         images: a (N, C, H, W) tensor or array, or an iterable of tensors or (images, labels) batches.
         target: a module name or ``"output"``.
         position: where on the target map F is taken.
-        labels: one label per image; needed for ``"output"``.
+        labels: one label per image, needed for ``"output"``; or ``"top1"``: each image's top-1
+            class, read from the same forward pass (the paper's "ERF of the output", with no
+            separate pass to find the classes first).
         batch_size: images per backward pass (tensor input only).
         device: where to compute (default: the model's device).
         progress: show a tqdm bar.
@@ -123,10 +117,12 @@ def effective_rf(
             it computes what the model does (0.1-0.3 s a call on two cores: 10-25% of 21 images
             through ResNet-50 or EfficientNet-B0), so float32 runs the model itself.
         per_image: return every image's own map ReLU(G) instead of their mean (for bootstraps).
+        return_labels: also return the label each image's logit was taken for (a tensor; None for
+            a layer target).
 
     Returns:
         R as a float64 (H, W) array, or the (N, H, W) per-image maps with ``per_image`` (float64 for a
-        float64 model, else float32).
+        float64 model, else float32); with ``return_labels``, the pair (maps, labels).
     """
     require_module(model, "effective_rf")
     if images is None:
@@ -138,6 +134,9 @@ def effective_rf(
     map_position(torch.Size((1, 1, 1 << 30, 1 << 30)), position, target)  # a malformed position fails before any work
     check_finite_model(model)
     module = target_module(model, target)
+    top1 = isinstance(labels, str)
+    if top1 and (labels != "top1" or target != "output"):
+        raise ValueError(f"labels may be 'top1' (with target='output') or one label per image; got {labels!r}")
     fold = dtype == torch.float64 if fold_batchnorm is None else fold_batchnorm
     fast = truncate(model, target, fold=True) if fold else None
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -149,8 +148,10 @@ def effective_rf(
     total: torch.Tensor | None = None
     count = 0
     maps: list[torch.Tensor] = []
+    used: list[torch.Tensor] = []
     first_hw = None
-    bar = tqdm(batches(images, labels, batch_size), desc=f"ERF {target}", disable=not progress, leave=False)
+    given = batches(images, None if top1 else labels, batch_size)
+    bar = tqdm(given, desc=f"ERF {target}", disable=not progress, leave=False)
     # TF32 would move a float32 map by percents of its peak on a GPU; gradients are needed even
     # where the caller is inside torch.no_grad(); eval BatchNorm back-propagates as one multiply
     with full_float32(), torch.enable_grad(), evaluating(model), EvalBatchNormGradient():
@@ -166,16 +167,17 @@ def effective_rf(
                 fast, (runner, module) = None, _hooked(model, target, device)
             checked = True
             try:
-                if fast is None:
-                    objective = _objective(runner, module, x, y, position, target)
-                elif module is None:
-                    objective = label_logit(fast(x), y)
-                else:
-                    objective = channel_mean_at(fast(x), position, target)
+                out = run_to(runner, x, module) if fast is None else fast(x)
             except RuntimeError as exc:
                 raise ValueError(f"the model cannot take {tuple(x.shape[-2:])} images: {exc}") from exc
             except MODEL_ERRORS as exc:
                 raise ValueError(f"the model's own forward raised {type(exc).__name__}: {exc}") from exc
+            if target == "output":
+                y = out.detach().argmax(1) if top1 else y
+                objective = label_logit(out, y)
+                used.append(y.cpu())
+            else:
+                objective = channel_mean_at(out, position, target)
             (grad,) = torch.autograd.grad(objective.sum(), x)
             per = F.relu(grad.mean(dim=1))
             if per_image:
@@ -185,9 +187,10 @@ def effective_rf(
             count += x.shape[0]
     if total is None:
         raise ValueError("no images were given to effective_rf")
-    if per_image:
-        return torch.cat(maps).numpy()
-    return (total / count).cpu().numpy()
+    result = torch.cat(maps).numpy() if per_image else (total / count).cpu().numpy()
+    if return_labels:
+        return result, torch.cat(used).long() if used else None
+    return result
 
 
 def structural_erf(
