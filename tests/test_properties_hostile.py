@@ -7,7 +7,8 @@ refused by the tracer), each public answer is the definition on the real (untrac
 - the TRF's window at the centre = the support of the input gradient (float64, positive weights
   and inputs), or "global" with a reason naming the axis, where the gradient spans that axis;
 - the structural ERF's support = the same support;
-- ``effective_rf`` = Algorithm 1 run per image with autograd and a hook on the real model.
+- ``effective_rf`` = Algorithm 1 run per image with autograd and a hook on the real model, on both
+  of its paths (the traced copy, and the model itself).
 """
 
 import os
@@ -136,8 +137,10 @@ def test_every_answer_is_the_definition_on_the_real_model_or_a_refusal(specs):
     truth = autograd_support(model, SIZE)
     assume(truth is not None)  # a LayerNorm then a ReLU can switch the centre off: nothing to compare
     x = torch.randn(2, 3, SIZE, SIZE, dtype=torch.float64)  # the ERF is never refused: it can run the model
-    R = dp.effective_rf(model, x, target="head", progress=False)
-    np.testing.assert_allclose(R, reference_erf(model, x, "head"), rtol=0, atol=1e-10 * np.abs(R).max())
+    want = reference_erf(model, x, "head")
+    for fold in (None, False):  # the traced, truncated copy (float64's default) and the model itself with a hook
+        R = dp.effective_rf(model, x, target="head", progress=False, fold_batchnorm=fold)
+        np.testing.assert_allclose(R, want, rtol=0, atol=1e-10 * np.abs(R).max())
     try:
         r = dp.theoretical_rf(model, SIZE, target="output")
     except ValueError as exc:
