@@ -6,6 +6,8 @@ refusing new data."""
 
 from __future__ import annotations
 
+import os
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from deadpixels.paper.book import figures, plotting, tables, trained_tables  # noqa: E402
@@ -111,7 +113,16 @@ def test_each_book_figure_is_readable_as_committed(committed, name):
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
-@settings(max_examples=3, deadline=None, print_blob=False, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=3,
+    deadline=None,
+    print_blob=False,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    derandomize=not os.environ.get("DP_HYPOTHESIS_RANDOM"),  # the same draws in every CI run; set it to explore
+    database=None,
+)
+# found by a random draw in CI (2026-12-07): values spanning 1e-5 gave an x offset that ran into the label
+@example(scale=1e-3, shift=2.927734375, coincide=0.0, seed=0)
 @given(
     scale=st.sampled_from([1e-3, 0.01, 0.5, 1.0, 3.0, 100.0, 1e4]),
     shift=st.floats(-3, 3),

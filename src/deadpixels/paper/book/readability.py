@@ -56,8 +56,32 @@ def readable(fig: plt.Figure) -> plt.Figure:
     for ax in fig.axes:
         fit_tick_labels(fig, ax)
     fit_titles(fig)
+    fold_offsets(fig)
     spread_labels(fig)  # last: the ticks and fonts they must keep clear of are final now
     return fig
+
+
+def fold_offsets(fig: plt.Figure) -> None:
+    """An axis' offset (``×10⁻⁵ + 1.041×10⁻²``, which a rerun whose values span little brings) is
+    drawn at the axis' end, beside the axis label, and a long label runs into it. An offset that
+    overprints any text is written under its axis' label instead (in the label, on its own line),
+    where nothing else is placed."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            offset = axis.get_offset_text()
+            if not (offset.get_visible() and offset.get_text().strip()):
+                continue
+            box = offset.get_window_extent(renderer)
+            others = [t for t in fig.findobj(Text) if t is not offset and t.get_visible() and t.get_text().strip()]
+            if any(box.overlaps(t.get_window_extent(renderer)) for t in others if t.figure is fig):
+                label = axis.label.get_text()
+                axis.label.set_text(f"{label}\n({offset.get_text()})" if label.strip() else offset.get_text())
+                offset.set_visible(False)
+                fig.canvas.draw()
 
 
 def fit_titles(fig: plt.Figure) -> None:
