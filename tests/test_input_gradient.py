@@ -37,7 +37,7 @@ def _input(dims: int, channels: int, seed: int, channels_last: bool) -> torch.Te
     return x.requires_grad_(True)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=60)
 @given(
     dims=st.sampled_from([1, 2, 3]),
     channels=st.integers(1, 6),

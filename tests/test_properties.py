@@ -18,7 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
@@ -144,15 +144,10 @@ class Drawn(nn.Module):
 
 
 models = st.tuples(st.lists(layer(), min_size=1, max_size=5), st.integers(24, 72))
-#: Derandomised: CI draws the same models every run, so a red build always means a code change.
-#: DP_HYPOTHESIS_EXAMPLES=5000 DP_HYPOTHESIS_RANDOM=1 hunts with fresh random models instead.
-SETTINGS = settings(
-    max_examples=int(os.environ.get("DP_HYPOTHESIS_EXAMPLES", "200")),
-    derandomize=not os.environ.get("DP_HYPOTHESIS_RANDOM"),
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+#: Derandomised (tests/conftest.py's profile): CI draws the same models every run, so a red build
+#: always means a code change. DP_HYPOTHESIS_EXAMPLES=5000 DP_HYPOTHESIS_RANDOM=1 hunts with fresh
+#: random models instead.
+SETTINGS = settings(max_examples=int(os.environ.get("DP_HYPOTHESIS_EXAMPLES", "200")))
 
 
 @SETTINGS
