@@ -33,7 +33,8 @@ def _hidden_ticks(fig: plt.Figure) -> set[int]:
     return out
 
 
-def _texts(fig: plt.Figure) -> list[Text]:
+def visible_texts(fig: plt.Figure) -> list[Text]:
+    """The texts a reader sees: visible, not empty, and not a tick label matplotlib keeps but does not draw."""
     hidden = _hidden_ticks(fig)
     return [
         t
@@ -46,7 +47,7 @@ def overlaps(fig: plt.Figure, tolerance: float = 1.0) -> list[tuple[str, str]]:
     """Pairs of visible texts whose rendered boxes intersect (by more than ``tolerance`` pixels each way)."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in _texts(fig)]
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in visible_texts(fig)]
     found = []
     for (a, ba), (b, bb) in combinations(boxes, 2):
         w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
@@ -66,7 +67,7 @@ def small_fonts(fig: plt.Figure, minimum: float = MIN_FONT_PT) -> list[str]:
     scale = rendered_scale(fig)
     return [
         f"{t.get_text()} ({t.get_fontsize() * scale:.1f} pt)"
-        for t in _texts(fig)
+        for t in visible_texts(fig)
         if t.get_fontsize() * scale < minimum - 1e-9
     ]
 
@@ -106,4 +107,13 @@ def problems(fig: plt.Figure) -> list[str]:
     return out
 
 
-__all__ = ["MIN_FONT_PT", "COLUMN_PX", "overlaps", "legends_over_data", "rendered_scale", "small_fonts", "problems"]
+__all__ = [
+    "MIN_FONT_PT",
+    "COLUMN_PX",
+    "visible_texts",
+    "overlaps",
+    "legends_over_data",
+    "rendered_scale",
+    "small_fonts",
+    "problems",
+]

@@ -11,7 +11,7 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 
-from .figure_check import MIN_FONT_PT, rendered_scale
+from .figure_check import MIN_FONT_PT, rendered_scale, visible_texts
 
 
 def _is_number(label: str) -> bool:
@@ -64,10 +64,8 @@ def readable(fig: plt.Figure) -> plt.Figure:
 def fold_offsets(fig: plt.Figure) -> None:
     """An axis' offset (``×10⁻⁵ + 1.041×10⁻²``, which a rerun whose values span little brings) is
     drawn at the axis' end, beside the axis label, and a long label runs into it. An offset that
-    overprints any text is written under its axis' label instead (in the label, on its own line),
-    where nothing else is placed."""
-    from matplotlib.text import Text
-
+    overprints any text the book's check sees (:func:`~.figure_check.visible_texts`) is written under
+    its axis' label instead (in the label, on its own line), where nothing else is placed."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     for ax in fig.axes:
@@ -76,8 +74,7 @@ def fold_offsets(fig: plt.Figure) -> None:
             if not (offset.get_visible() and offset.get_text().strip()):
                 continue
             box = offset.get_window_extent(renderer)
-            others = [t for t in fig.findobj(Text) if t is not offset and t.get_visible() and t.get_text().strip()]
-            if any(box.overlaps(t.get_window_extent(renderer)) for t in others if t.figure is fig):
+            if any(box.overlaps(t.get_window_extent(renderer)) for t in visible_texts(fig) if t is not offset):
                 label = axis.label.get_text()
                 axis.label.set_text(f"{label}\n({offset.get_text()})" if label.strip() else offset.get_text())
                 offset.set_visible(False)
